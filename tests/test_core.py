@@ -1,0 +1,49 @@
+"Unit tests of lvd.core: profiles, checks, the training loop and checkpoints."
+import pytest, torch
+from torch import nn
+from lvd.core import (by_profile, check_frames, check_times, check_shape, fit, NonFiniteLossError,
+                      resolve_profile, save_checkpoint, load_checkpoint, set_seed, write_results)
+
+def test_profiles():
+    assert resolve_profile("cpu") == "cpu"
+    with pytest.raises(ValueError, match="got 'gpu'"): resolve_profile("gpu")
+    with pytest.raises(ValueError, match="missing \\['full'\\]"): by_profile("cpu", quick={}, cpu={})
+
+@pytest.mark.parametrize("frames, message", [
+    (torch.zeros(8, 64, 64), r"expected frames of shape \(B, T, C, H, W\), got \(8, 64, 64\)"),
+    (torch.full((1, 2, 1, 4, 4), float("nan")), "expected finite values in frames"),
+    (torch.full((1, 2, 1, 4, 4), -0.5), r"values in \[0, 1\]"),
+])
+def test_check_frames_rejects(frames, message):
+    with pytest.raises(ValueError, match=message): check_frames(frames)
+
+@pytest.mark.parametrize("t, message", [
+    ([0.0, 1.0, 1.0], "strictly increasing"), ([[0.0, 1.0]], r"shape \(T\)"), ([0.0, float("inf")], "finite"),
+])
+def test_check_times_rejects(t, message):
+    with pytest.raises(ValueError, match=message): check_times(t)
+
+def test_check_shape_fixed_sizes():
+    check_shape(torch.zeros(3, 2), ("B", 2))
+    with pytest.raises(ValueError, match=r"expected z of shape \(B, 2\), got \(3, 4\)"): check_shape(torch.zeros(3, 4), ("B", 2), "z")
+
+def test_fit_learns_and_stops_on_nan():
+    set_seed(0)
+    x = torch.linspace(-1, 1, 32)[:, None]; y = 2 * x + 0.5
+    lin = nn.Linear(1, 1)
+    hist = fit(lin, lambda s: ((lin(x) - y) ** 2).mean(), steps=200, lr=0.1)
+    assert hist[-1] < 1e-3 * hist[0]
+    with pytest.raises(NonFiniteLossError, match="at step 5 of 20"):
+        fit(lin, lambda s: lin(x).sum() * (float("inf") if s == 5 else 1.0), steps=20)
+
+def test_checkpoint_roundtrip(tmp_path):
+    m = nn.Linear(3, 4)
+    save_checkpoint(tmp_path / "m.pt", m, dict(in_features=3, out_features=4), note="x")
+    m2, extra = load_checkpoint(tmp_path / "m.pt", nn.Linear)
+    assert torch.equal(m.weight, m2.weight) and extra == {"note": "x"}
+    with pytest.raises(TypeError): save_checkpoint(tmp_path / "bad.pt", m, dict(device=torch.device("cpu")))
+
+def test_write_results(tmp_path):
+    rec = write_results(tmp_path, "99_x", "quick", "cpu", {"mse": 0.5})
+    assert (tmp_path / "99_x.json").exists() and rec["metrics"] == {"mse": 0.5}
+    with pytest.raises(ValueError, match="finite numbers"): write_results(None, "x", "quick", "cpu", {"mse": "low"})

@@ -1,0 +1,43 @@
+"Every chapter notebook runs under the quick profile, through `lvd course`, and reports its numbers."
+import json
+import pytest
+from lvd.course import find_chapters
+
+CHAPTERS = [p.stem for p in find_chapters()]
+
+def test_course_command_succeeds(quick_course):
+    assert quick_course["returncode"] == 0, quick_course["log"][-3000:]
+    assert (quick_course["out"] / "results.md").exists()
+
+def test_quick_course_is_quick(quick_course):
+    total = sum(r["wall_s"] for r in quick_course["rows"].values())
+    assert total < 120, f"the quick profile should run in under 2 minutes on 2 cores, took {total:.0f} s"
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_runs(quick_course, chapter):
+    row = quick_course["rows"].get(chapter)
+    assert row is not None, f"{chapter} was not run"
+    assert row["status"] == "ok", row["error"]
+    executed = json.loads((quick_course["out"] / f"{chapter}.ipynb").read_text())
+    assert any(c.get("outputs") for c in executed["cells"] if c["cell_type"] == "code")
+
+@pytest.mark.parametrize("chapter", [c for c in CHAPTERS if c[:2] != "00" or c == "00_core"])
+def test_chapter_writes_results(quick_course, chapter):
+    rec = json.loads((quick_course["out"] / f"{chapter}.json").read_text())
+    assert rec["chapter"] == chapter and rec["profile"] == "quick"
+    assert rec["metrics"], f"{chapter} wrote no metrics"
+
+def test_nothing_written_into_nbs(root):
+    stray = [p.name for p in (root / "nbs").iterdir() if p.suffix not in (".ipynb",) and not p.name.startswith(".")]
+    assert stray == [], f"chapters must write into out_dir, not nbs/: {stray}"
+
+def test_docs_processing(quick_course, tmp_path):
+    "nbdev's doc processors run over the executed copies; hidden cells and export directives are gone."
+    from lvd.course import process_for_docs
+    written = process_for_docs(quick_course["out"], tmp_path)
+    assert {p.name for p in written} == {"index.ipynb"} | {f"{c}.ipynb" for c in CHAPTERS}
+    for p in written:
+        cells = [c for c in json.loads(p.read_text())["cells"] if c["cell_type"] == "code"]
+        heads = ["".join(c["source"]).lstrip().split("\n")[0] for c in cells]
+        left = [h for h in heads if h.startswith(("#| export", "#| hide", "#| default_exp"))]
+        assert not left, f"{p.name}: nbdev directives left for Quarto: {left}"
