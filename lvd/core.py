@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #3bca72a7
 from __future__ import annotations
-import json, math, os, random, time
+import json, math, os, random
 from pathlib import Path
 from types import SimpleNamespace
 
