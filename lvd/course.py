@@ -45,7 +45,7 @@ def run_chapter(nb, out_dir, profile: str = "quick", kernel_name: str | None = N
     results_file = out_dir / f"{nb.stem}.json"
     results_file.unlink(missing_ok=True)
     os.environ.setdefault("LVD_PLAIN_PROGRESS", "30")
-    os.environ.setdefault("LVD_ROOT", str(nb.resolve().parent.parent))
+    os.environ["LVD_ROOT"] = str(nb.resolve().parent.parent)  # the checkout this chapter belongs to
     row = dict(chapter=nb.stem, profile=profile, device=None, status="ok", wall_s=None, metrics={}, error=None)
     t0 = time.perf_counter()
     try:

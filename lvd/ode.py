@@ -11,8 +11,8 @@ from torchdiffeq import odeint
 from .core import check_shape, check_finite, check_times, fit
 
 # %% auto #0
-__all__ = ['spiral_trajectory', 'mlp', 'VectorField', 'NeuralODE', 'random_windows', 'fit_neural_ode', 'extrapolation_report',
-           'TimeMLP', 'fit_time_mlp', 'spiral_states']
+__all__ = ['spiral_trajectory', 'tanh_mlp', 'VectorField', 'NeuralODE', 'random_windows', 'fit_neural_ode',
+           'extrapolation_report', 'TimeMLP', 'fit_time_mlp', 'spiral_states']
 
 # %% ../nbs/01_neural_odes.ipynb #29026377
 def spiral_trajectory(x0, w0: float = 10.0, lam: float = 1.5, n_points: int = 1000, dt: float = 1e-3, v0=None):
@@ -34,7 +34,7 @@ def spiral_trajectory(x0, w0: float = 10.0, lam: float = 1.5, n_points: int = 10
     return t.float(), (X[0] if single else X), (V[0] if single else V)
 
 # %% ../nbs/01_neural_odes.ipynb #a51eea9a
-def mlp(sizes: list[int]) -> nn.Sequential:
+def tanh_mlp(sizes: list[int]) -> nn.Sequential:
     "An MLP through `sizes` with tanh between the linear layers (smooth, so ODE solvers can take large steps)."
     layers = []
     for a, b in zip(sizes[:-1], sizes[1:]): layers += [nn.Linear(a, b), nn.Tanh()]
@@ -45,7 +45,7 @@ class VectorField(nn.Module):
     def __init__(self, dim: int = 2, width: int = 64, depth: int = 2, scale: float = 1.0, time_dependent: bool = False):
         super().__init__()
         self.dim, self.scale, self.time_dependent = dim, scale, time_dependent
-        self.net = mlp([dim + int(time_dependent)] + [width] * depth + [dim])
+        self.net = tanh_mlp([dim + int(time_dependent)] + [width] * depth + [dim])
 
     def forward(self, t, z):
         if self.time_dependent: z = torch.cat([z, t.expand(*z.shape[:-1], 1)], -1)
@@ -107,7 +107,7 @@ class TimeMLP(nn.Module):
     "Baseline: position as a direct function of time, $x(t) = g_\\theta(t)$."
     def __init__(self, dim: int = 2, width: int = 128, depth: int = 3):
         super().__init__()
-        self.net = mlp([1] + [width] * depth + [dim])
+        self.net = tanh_mlp([1] + [width] * depth + [dim])
 
     def forward(self, t):
         return self.net(check_times(t)[:, None])
