@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['PROFILES', 'resolve_profile', 'by_profile', 'set_seed', 'get_device', 'setup', 'check_shape', 'check_finite',
-           'check_times', 'check_frames', 'NonFiniteLossError', 'fit', 'save_checkpoint', 'load_checkpoint',
+           'check_times', 'check_frames', 'NonFiniteLossError', 'progress', 'fit', 'save_checkpoint', 'load_checkpoint',
            'write_results']
 
 # %% ../nbs/00_core.ipynb #24e13f04
@@ -97,7 +97,7 @@ def check_frames(frames: torch.Tensor, name: str = "frames") -> torch.Tensor:
 class NonFiniteLossError(FloatingPointError):
     "Raised by `fit` when the loss becomes NaN or infinite."
 
-def _progress(iterable, **kwargs):
+def progress(iterable, **kwargs):
     "A tqdm bar; plain text and rarely refreshed when `LVD_PLAIN_PROGRESS` is set (papermill runs)."
     if os.environ.get("LVD_PLAIN_PROGRESS"):
         from tqdm import tqdm as plain
@@ -114,7 +114,7 @@ def fit(model: nn.Module, step_loss, steps: int, lr: float = 1e-3, clip: float |
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if schedule == "cosine" else None
     model.train()
     history, last = [], None
-    bar = _progress(range(steps), desc=desc)
+    bar = progress(range(steps), desc=desc)
     for step in bar:
         opt.zero_grad(set_to_none=True)
         loss = step_loss(step)
@@ -126,7 +126,7 @@ def fit(model: nn.Module, step_loss, steps: int, lr: float = 1e-3, clip: float |
         opt.step()
         if sched is not None: sched.step()
         last = loss.item(); history.append(last)
-        if step % log_every == 0 or step == steps - 1: bar.set_postfix(loss=f"{last:.3g}")
+        if step % log_every == 0 or step == steps - 1: bar.set_postfix(loss=f"{last:.3g}", refresh=False)
     model.eval()
     return history
 
