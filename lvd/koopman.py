@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import torch
 from torch import nn
-from .core import check_shape, check_finite, fit
+from .core import check_shape, check_frames, fit
 
 # %% auto #0
 __all__ = ['RotationScaling', 'DenseKoopman', 'conv_encoder', 'conv_decoder', 'KoopmanAE', 'alpha_schedule', 'koopman_loss',
@@ -144,7 +144,6 @@ def random_clips(videos: torch.Tensor, length: int, batch: int, generator: torch
 def fit_koopman(model: KoopmanAE, videos: torch.Tensor, steps: int, horizon: int = 20, batch: int = 32,
                 lr: float = 1e-3, seed: int = 0, desc: str = "Koopman AE") -> dict:
     "Train on random clips of horizon+1 frames with the alpha schedule; returns the histories of loss, recon, pred, alpha."
-    from lvd.core import check_frames
     check_frames(videos, "videos")
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
