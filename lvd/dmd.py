@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math
 import torch
-from .core import check_finite, check_shape, progress
+from .core import check_finite, progress
 
 # %% auto #0
 __all__ = ['SEPARATED', 'optimal_rank', 'DMD', 'bouncing_balls', 'ball_frequencies', 'mse_per_step', 'plot_eigenvalues',

@@ -4,14 +4,14 @@
 
 # %% ../nbs/06_koopman_ae.ipynb #dfe29eb9
 from __future__ import annotations
-import math
 import torch
 from torch import nn
 from .core import check_shape, check_frames, fit
+from .ode import random_windows
 
 # %% auto #0
 __all__ = ['RotationScaling', 'DenseKoopman', 'conv_encoder', 'conv_decoder', 'KoopmanAE', 'alpha_schedule', 'koopman_loss',
-           'random_clips', 'fit_koopman', 'block_spectrum']
+           'fit_koopman', 'block_spectrum']
 
 # %% ../nbs/06_koopman_ae.ipynb #38085c6c
 class RotationScaling(nn.Module):
@@ -133,14 +133,6 @@ def koopman_loss(model: KoopmanAE, clips: torch.Tensor, alpha: float) -> tuple[t
     prediction = ((pred - clips[:, 1:]) ** 2).mean()
     return alpha * recon + (1 - alpha) * prediction, dict(recon=recon.item(), pred=prediction.item())
 
-def random_clips(videos: torch.Tensor, length: int, batch: int, generator: torch.Generator) -> torch.Tensor:
-    "`batch` random windows of `length` frames from videos (N, T, ...)."
-    N, T = videos.shape[:2]
-    if length > T: raise ValueError(f"clips of {length} frames do not fit in videos of {T}")
-    i = torch.randint(0, N, (batch,), generator=generator)
-    s = torch.randint(0, T - length + 1, (batch,), generator=generator)
-    return videos[i[:, None], s[:, None] + torch.arange(length)]
-
 def fit_koopman(model: KoopmanAE, videos: torch.Tensor, steps: int, horizon: int = 20, batch: int = 32,
                 lr: float = 1e-3, seed: int = 0, desc: str = "Koopman AE") -> dict:
     "Train on random clips of horizon+1 frames with the alpha schedule; returns the histories of loss, recon, pred, alpha."
@@ -150,7 +142,7 @@ def fit_koopman(model: KoopmanAE, videos: torch.Tensor, steps: int, horizon: int
     hist = dict(recon=[], pred=[], alpha=[])
     def step_loss(step):
         a = alpha_schedule(step, steps)
-        loss, parts = koopman_loss(model, random_clips(videos, horizon + 1, batch, g).to(device), a)
+        loss, parts = koopman_loss(model, random_windows(videos, horizon + 1, batch, g).to(device), a)
         for k, v in parts.items(): hist[k].append(v)
         hist["alpha"].append(a)
         return loss

@@ -72,9 +72,9 @@ class NeuralODE(nn.Module):
 
 # %% ../nbs/01_neural_odes.ipynb #62ce37e9
 def random_windows(series: torch.Tensor, batch_time: int, batch_size: int, generator: torch.Generator | None = None):
-    "Random windows `(batch_size, batch_time, D)` of consecutive states from `series` of shape `(N, T, D)`."
-    check_shape(series, ("N", "T", "D"), "series")
-    N, T, _ = series.shape
+    "Random windows `(batch_size, batch_time, ...)` of consecutive steps from `series` `(N, T, ...)`: states `(N, T, D)` or videos `(N, T, C, H, W)`."
+    if getattr(series, "ndim", 0) < 3: raise ValueError(f"expected series of shape (N, T, ...), got {tuple(getattr(series, 'shape', ()))}")
+    N, T = series.shape[:2]
     if not 2 <= batch_time <= T: raise ValueError(f"expected 2 <= batch_time <= {T} (the series length), got {batch_time}")
     n = torch.randint(0, N, (batch_size,), generator=generator)
     start = torch.randint(0, T - batch_time + 1, (batch_size,), generator=generator)

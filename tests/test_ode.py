@@ -41,6 +41,7 @@ def test_rollout_interface_and_errors():
     with pytest.raises(ValueError, match=r"got \(2, 3\)"): ode.rollout(torch.zeros(2, 3), torch.linspace(0, 1, 7))
     with pytest.raises(ValueError, match="finite"): ode.rollout(torch.full((1, 4), float("nan")), torch.linspace(0, 1, 3))
     with pytest.raises(ValueError, match="batch_time"): random_windows(torch.zeros(1, 5, 2), 6, 3)
+    with pytest.raises(ValueError, match=r"\(N, T, \.\.\.\)"): random_windows(torch.zeros(5, 2), 2, 3)
     with pytest.raises(ValueError, match="expected n >= 1"): spiral_states(0)
 
 def test_neural_ode_extrapolates_a_circle():
@@ -52,3 +53,9 @@ def test_neural_ode_extrapolates_a_circle():
     with torch.no_grad(): pred = model.rollout(X[None, 0], t[::10])[0]
     ode_rel = extrapolation_report(X[::10], pred, 80)["test_rel"]
     assert ode_rel < 0.05, ode_rel
+
+def test_random_windows_cut_consecutive_frames_from_videos():
+    videos = torch.arange(3 * 10, dtype=torch.float32).view(3, 10, 1, 1, 1).expand(3, 10, 1, 2, 2)
+    w = random_windows(videos, 4, 5, torch.Generator().manual_seed(0))
+    assert w.shape == (5, 4, 1, 2, 2)
+    assert torch.equal(w[:, 1:, 0, 0, 0] - w[:, :-1, 0, 0, 0], torch.ones(5, 3))   # consecutive steps of one video
