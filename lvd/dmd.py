@@ -7,10 +7,10 @@ from __future__ import annotations
 import math
 import torch
 from .core import check_finite, progress
+from .metrics import mse_per_step   # (B, T, ...) twice -> (T,): the error at each forecast step
 
 # %% auto #0
-__all__ = ['SEPARATED', 'optimal_rank', 'DMD', 'bouncing_balls', 'ball_frequencies', 'mse_per_step', 'plot_eigenvalues',
-           'vortex_street']
+__all__ = ['SEPARATED', 'optimal_rank', 'DMD', 'bouncing_balls', 'ball_frequencies', 'plot_eigenvalues', 'vortex_street']
 
 # %% ../nbs/05_dmd.ipynb #80078dfa
 def optimal_rank(singular_values: torch.Tensor, shape: tuple[int, int]) -> int:
@@ -133,11 +133,6 @@ def ball_frequencies(periods=(10.0, 16.0)) -> torch.Tensor:
     return torch.tensor([2 * math.pi / p for p in periods])
 
 # %% ../nbs/05_dmd.ipynb #5a8b96c0
-def mse_per_step(pred: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
-    "Mean squared error at each forecast step, averaged over videos and pixels: (B, T, ...) twice -> (T,)."
-    if pred.shape != truth.shape: raise ValueError(f"pred and truth differ in shape: {tuple(pred.shape)} vs {tuple(truth.shape)}")
-    return ((pred.float() - truth.float()) ** 2).flatten(2).mean((0, 2))
-
 def plot_eigenvalues(eigs: torch.Tensor, ax=None, title: str = "", color: str = "C0", label: str | None = None,
                      size: float = 18, frequencies=()):
     "Complex eigenvalues against the unit circle; `frequencies` (rad per step) are drawn as red rays."

@@ -1,0 +1,95 @@
+"Unit tests of chapters 02-04: the Gaussian ball, spatial encoding, the autoencoder, the latent ODE, Moving MNIST and the disentangled model."
+import math
+import pytest, torch
+from lvd.autoencoder import gaussian_ball_videos, spatial_encoding, ConvAutoencoder, fit_autoencoder, affine_r2, ball_grid
+from lvd.latent_ode import LatentODE, SecondOrderField
+from lvd.disentangled import mnist_digits, moving_mnist, DisentangledODE, fit_disentangled
+
+def test_ball_follows_a_damped_spiral():
+    t, frames, centres = gaussian_ball_videos(8, T=40, seed=3)
+    assert frames.shape == (8, 40, 1, 28, 28) and 0 <= frames.min() and frames.max() <= 1
+    assert centres.min() >= 3 - 1e-4 and centres.max() <= 24 + 1e-4
+    # the brightest pixel sits on the rendered centre
+    flat = frames[:, :, 0].flatten(2).argmax(-1)
+    assert ((torch.stack([flat % 28, flat // 28], -1).float() - centres).abs() <= 0.5 + 1e-4).all()
+    # one scale per video: the velocity turns at w0 = 10 rad/s (a per-axis scale would distort the angle)
+    v = centres.diff(dim=1)
+    turn = torch.atan2(v[:, 1:, 0] * v[:, :-1, 1] - v[:, 1:, 1] * v[:, :-1, 0], (v[:, 1:] * v[:, :-1]).sum(-1)).abs()
+    assert turn.mean().item() == pytest.approx(10 * (t[1] - t[0]).item(), rel=0.02)
+    assert torch.equal(gaussian_ball_videos(2, seed=5)[1], gaussian_ball_videos(2, seed=5)[1])
+
+def test_spatial_encoding_channels():
+    enc = spatial_encoding(16, n_freqs=3)
+    assert enc.shape == (14, 16, 16)
+    assert torch.allclose(enc[0], enc[1].T) and (enc[0].diff(dim=1) > 0).all()
+    assert torch.allclose(enc[2 + 4 * 2], torch.sin(4 * math.pi * enc[0]), atol=1e-6)   # l = 3: sin(2^2 pi x)
+
+def test_sigmoid_autoencoder_collapses_and_linear_one_learns():
+    _, videos, _ = gaussian_ball_videos(32, seed=1)
+    black = (videos ** 2).mean().item()
+    mse = {}
+    for output in ("sigmoid", "linear"):
+        torch.manual_seed(0)
+        m = ConvAutoencoder(latent_dim=4, n_freqs=0, width=16, hidden=64, output=output)
+        fit_autoencoder(m, videos, steps=120, batch_size=32)
+        with torch.no_grad(): mse[output] = ((m(videos.flatten(0, 1)) - videos.flatten(0, 1)) ** 2).mean().item()
+    assert mse["sigmoid"] == pytest.approx(black, rel=0.05)      # the black frame
+    assert mse["linear"] < 0.5 * black
+
+def test_affine_r2_and_grid():
+    frames, centres = ball_grid(5)
+    assert frames.shape == (25, 1, 28, 28) and affine_r2(centres, 2 * centres + 1) == pytest.approx(1.0)
+
+def test_latent_ode_starts_from_two_frames_and_is_continuous_in_time():
+    torch.manual_seed(0)
+    m = LatentODE(latent_dim=3, width=8, hidden=16, field_width=16)
+    x = torch.rand(4, 2, 1, 28, 28)
+    with torch.no_grad():
+        z0, z1 = m.ae.encode(x[:, 0]), m.ae.encode(x[:, 1])
+        state = m.initial_state(x, 0.1)
+        assert torch.allclose(state, torch.cat([z0, (z1 - z0) / 0.1], -1), atol=1e-5)
+        full = m.latent_path(x, 0.1, torch.tensor([0.0, 0.1, 0.2, 0.3]))
+        part = m.latent_path(x, 0.1, torch.tensor([0.2, 0.3]))     # irregular request, same solution
+    assert torch.allclose(full[:, 2:], part, atol=1e-5)
+    f = SecondOrderField(3, 8)
+    s = torch.randn(5, 6)
+    assert torch.equal(f(0.0, s)[:, :3], s[:, 3:])                  # dz/dt = v
+
+def test_moving_mnist_standard_generator():
+    digits, labels = mnist_digits("train")
+    test_digits, test_labels = mnist_digits("test")
+    assert digits.shape == (4000, 28, 28) and test_digits.shape == (1000, 28, 28)
+    assert torch.bincount(test_labels).tolist() == [100] * 10
+    # held-out digits are different images
+    assert torch.cdist(test_digits[:50].flatten(1), digits.flatten(1)).min() > 0
+    v = moving_mnist(digits, 16, 40, seed=0)
+    assert v.shape == (16, 40, 1, 64, 64) and 0 <= v.min() and v.max() <= 1
+    mass = v.sum((-1, -2, -3))
+    assert torch.allclose(mass, mass[:, :1].expand_as(mass), rtol=1e-5)      # the digit never leaves the frame
+    # centre of mass moves about 3.6 px per frame, except at bounces
+    ys, xs = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    com = torch.stack([(v[:, :, 0] * xs).sum((-1, -2)), (v[:, :, 0] * ys).sum((-1, -2))], -1) / mass[..., None]
+    speed = com.diff(dim=1).norm(dim=-1)
+    assert speed.median().item() == pytest.approx(3.6, abs=0.5)
+    # a second digit is drawn after the first and combined by maximum: same seed, same first digit underneath
+    one, two = moving_mnist(digits, 4, 3, n_digits=1, seed=9), moving_mnist(digits, 4, 3, n_digits=2, seed=9)
+    assert (two >= one).all() and (two.sum((-1, -2, -3)) > one.sum((-1, -2, -3))).all() and two.max() <= 1
+
+def test_disentangled_model_shapes_swap_and_training_step():
+    torch.manual_seed(0)
+    m = DisentangledODE(n_in=2, latent_dim=3, appearance_dim=4, width=4, hidden=16, field_width=8)
+    x = torch.rand(3, 2, 1, 64, 64)
+    a, state0 = m.encode(x)
+    assert a.shape == (3, 4) and state0.shape == (3, 6)
+    t = torch.tensor([1.0, 2.0, 3.5])
+    out = m(x, t)
+    assert out.shape == (3, 3, 1, 64, 64) and 0 <= out.min() and out.max() <= 1
+    # the appearance enters every frame, the dynamics only through z(t)
+    z = m.latent_path(state0, t)
+    swapped = torch.sigmoid(m.decode_logits(z, a.flip(0)))
+    assert torch.allclose(swapped[0], torch.sigmoid(m.decode_logits(z[:1], a[2:3]))[0], atol=1e-6)
+    digits, _ = mnist_digits("train")
+    hist = fit_disentangled(m, digits[:100], n_out=4, steps=3, batch_size=4, n_times=2, perm_weight=1.0)
+    assert len(hist) == 3 and all(math.isfinite(h) for h in hist)
+    with pytest.raises(ValueError, match="n_times"):
+        fit_disentangled(m, digits[:100], n_out=4, steps=1, n_times=5)
