@@ -11,10 +11,16 @@ from .core import check_frames, check_shape, fit
 from .ode import spiral_trajectory
 
 # %% auto #0
-__all__ = ['gaussian_ball_videos', 'spatial_encoding', 'ConvAutoencoder', 'fit_autoencoder', 'reconstruct', 'affine_r2', 'pca',
-           'ball_grid']
+__all__ = ['render_balls', 'gaussian_ball_videos', 'spatial_encoding', 'ConvAutoencoder', 'fit_autoencoder', 'reconstruct',
+           'affine_r2', 'pca', 'ball_grid']
 
 # %% ../nbs/02_autoencoders.ipynb #5201e255
+def render_balls(centres: torch.Tensor, size: int = 28, sigma: float = 2.0) -> torch.Tensor:
+    "Images `(..., size, size)` of a Gaussian of peak 1 and width `sigma` at each of `centres` `(..., 2)`, given as (x, y) pixels."
+    r = torch.arange(size, dtype=torch.float32)
+    dx, dy = r - centres[..., 0, None], r - centres[..., 1, None]
+    return torch.exp(-(dx[..., None, :] ** 2 + dy[..., :, None] ** 2) / (2 * sigma ** 2))
+
 def gaussian_ball_videos(n: int, T: int = 20, size: int = 28, sigma: float = 2.0, margin: float = 3.0,
                          duration: float = 1.0, w0: float = 10.0, lam: float = 1.5, seed: int = 0):
     """Videos of a Gaussian ball on chapter 01's spirals: times `(T,)` in seconds, frames `(n, T, 1, size, size)`
@@ -32,10 +38,7 @@ def gaussian_ball_videos(n: int, T: int = 20, size: int = 28, sigma: float = 2.0
     idx = torch.linspace(0, n_points, T).round().long()
     t, X = t[idx], X[:, idx]
     centres = margin + (X - lo) / scale * (size - 1 - 2 * margin)
-    r = torch.arange(size, dtype=torch.float32)
-    d2 = (r[None, None, None, :] - centres[..., 0, None, None]) ** 2 + (r[None, None, :, None] - centres[..., 1, None, None]) ** 2
-    frames = torch.exp(-d2 / (2 * sigma ** 2))[:, :, None]
-    return t, frames, centres
+    return t, render_balls(centres, size, sigma)[:, :, None], centres
 
 # %% ../nbs/02_autoencoders.ipynb #73df0b45
 def spatial_encoding(size: int, n_freqs: int = 0) -> torch.Tensor:
@@ -128,6 +131,4 @@ def ball_grid(n: int = 12, size: int = 28, sigma: float = 2.0, margin: float = 3
     r = torch.linspace(margin, size - 1 - margin, n)
     cy, cx = torch.meshgrid(r, r, indexing="ij")
     centres = torch.stack([cx.flatten(), cy.flatten()], -1)
-    p = torch.arange(size, dtype=torch.float32)
-    d2 = (p[None, None, :] - centres[:, 0, None, None]) ** 2 + (p[None, :, None] - centres[:, 1, None, None]) ** 2
-    return torch.exp(-d2 / (2 * sigma ** 2))[:, None], centres
+    return render_balls(centres, size, sigma)[:, None], centres
