@@ -8,7 +8,7 @@ import functools
 import torch
 from torch import nn
 from torch.nn import functional as F
-from .core import check_frames, check_shape, check_times, fit
+from .core import check_frames, check_shape, fit
 from .autoencoder import spatial_encoding
 from .latent_ode import SecondOrderField, solve_from_zero
 
@@ -96,7 +96,6 @@ class DisentangledODE(nn.Module):
 
     def latent_path(self, state0: torch.Tensor, t) -> torch.Tensor:
         "Latent positions `(B, T, latent_dim)` at times `t` (frame intervals after the last input frame, increasing, >= 0)."
-        t = check_times(t).to(state0)
         return solve_from_zero(self.field, state0, t, self.step_size)[..., :self.latent_dim]
 
     def decode_logits(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 import torch
 from .core import check_finite, progress
-from .metrics import mse_per_step   # (B, T, ...) twice -> (T,): the error at each forecast step
 
 # %% auto #0
 __all__ = ['SEPARATED', 'optimal_rank', 'DMD', 'bouncing_balls', 'ball_frequencies', 'plot_eigenvalues', 'vortex_street']

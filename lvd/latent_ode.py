@@ -25,9 +25,10 @@ class SecondOrderField(nn.Module):
     def forward(self, t, state):
         return torch.cat([state[..., self.latent_dim:], self.accel(state)], -1)
 
-def solve_from_zero(field: nn.Module, state0: torch.Tensor, t: torch.Tensor, step_size: float) -> torch.Tensor:
+def solve_from_zero(field: nn.Module, state0: torch.Tensor, t, step_size: float) -> torch.Tensor:
     """States `(B, T, D)` at times `t` `(T,)` (increasing, >= 0) of the ODE `field` started from `state0` `(B, D)` at time 0,
     with fixed-step RK4; a start at 0 is added to the solver's grid when `t[0] > 0` and left out of the result."""
+    t = check_times(t).to(state0)
     if t[0] < 0: raise ValueError(f"times count from the initial state and must be >= 0, got t[0] = {t[0].item()}")
     start = bool(t[0] > 0)
     grid = torch.cat([t.new_zeros(1), t]) if start else t
@@ -53,7 +54,6 @@ class LatentODE(nn.Module):
 
     def latent_path(self, frames: torch.Tensor, dt: float, t) -> torch.Tensor:
         "Latent positions `(B, T, d)` at times `t` `(T,)`: increasing, in seconds after the first input frame, t[0] >= 0."
-        t = check_times(t).to(frames)
         return solve_from_zero(self.field, self.initial_state(frames, dt), t, self.step_size)[..., :self.latent_dim]
 
     def forward(self, frames: torch.Tensor, dt: float, t) -> torch.Tensor:
