@@ -105,12 +105,19 @@ def progress(iterable, **kwargs):
     return tqdm(iterable, **kwargs)
 
 def fit(model: nn.Module, step_loss, steps: int, lr: float = 1e-3, clip: float | None = 1.0,
-        schedule: str = "cosine", weight_decay: float = 0.0, desc: str = "training", log_every: int = 10) -> list[float]:
-    "Minimise `step_loss(step)` over `model`'s parameters for `steps` Adam steps; return the loss history."
+        schedule: str = "cosine", weight_decay: float = 0.0, desc: str = "training", log_every: int = 10,
+        lr_scale: dict[str, float] | None = None) -> list[float]:
+    """Minimise `step_loss(step)` over `model`'s parameters for `steps` Adam steps; return the loss history.
+    `lr_scale` maps parameter-name prefixes to learning-rate multipliers, e.g. `{"dynamics.": 10}`."""
     if steps < 1: raise ValueError(f"expected steps >= 1, got {steps}")
     if schedule not in ("cosine", "constant"): raise ValueError(f"expected schedule 'cosine' or 'constant', got {schedule!r}")
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    named = [(k, p) for k, p in model.named_parameters() if p.requires_grad]
+    params, groups = [p for _, p in named], {}
+    for k, p in named:
+        groups.setdefault(next((m for pre, m in (lr_scale or {}).items() if k.startswith(pre)), 1.0), []).append(p)
+    unused = [pre for pre in (lr_scale or {}) if not any(k.startswith(pre) for k, _ in named)]
+    if unused: raise ValueError(f"lr_scale names no trainable parameter of the model: {unused}")
+    opt = torch.optim.Adam([dict(params=ps, lr=lr * m) for m, ps in groups.items()], lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if schedule == "cosine" else None
     model.train()
     history, last = [], None

@@ -9,7 +9,7 @@ from torchmetrics.functional.image import structural_similarity_index_measure as
 
 # %% auto #0
 __all__ = ['MSE_FLOOR', 'frame_mse', 'frame_psnr', 'frame_ssim', 'black_baseline', 'copy_last_baseline', 'mse_per_step',
-           'sequence_scores']
+           'sequence_scores', 'frechet_distance']
 
 # %% ../nbs/00c_metrics.ipynb #e440db2b
 MSE_FLOOR = 1e-10   # PSNR of a perfect frame: 10 log10(1 / MSE_FLOOR) = 100 dB
@@ -65,3 +65,22 @@ def sequence_scores(pred: torch.Tensor, truth: torch.Tensor, ssim: bool = True) 
     out = {k: v.mean().item() for k, v in tables.items()}
     out["per_step"] = {k: v.mean(0) for k, v in tables.items()}
     return out
+
+# %% ../nbs/00c_metrics.ipynb #c0fd0002
+def _psd_sqrt(S: torch.Tensor) -> torch.Tensor:
+    w, V = torch.linalg.eigh((S + S.mT) / 2)
+    return (V * w.clamp_min(0).sqrt()) @ V.mT
+
+def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> float:
+    """Squared Frechet distance between Gaussians fitted to two feature sets `(N, d)` and `(M, d)` (the FID formula,
+    in whatever feature space the caller chose; comparable only within that space and reference set)."""
+    a, b = (torch.as_tensor(f).detach().to("cpu", torch.float64) for f in (features_a, features_b))
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"expected two feature sets (N, d) with the same d, got {tuple(a.shape)} and {tuple(b.shape)}")
+    if len(a) < 2 or len(b) < 2: raise ValueError("need at least two samples in each feature set")
+    if not (torch.isfinite(a).all() and torch.isfinite(b).all()): raise ValueError("features contain NaN or infinity")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    S_a, S_b = torch.cov(a.T).reshape(a.shape[1], -1), torch.cov(b.T).reshape(b.shape[1], -1)
+    root = _psd_sqrt(S_a)
+    cross = torch.linalg.eigvalsh(root @ S_b @ root).clamp_min(0).sqrt().sum()
+    return ((mu_a - mu_b) ** 2).sum().item() + (S_a.trace() + S_b.trace() - 2 * cross).item()

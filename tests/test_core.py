@@ -47,3 +47,14 @@ def test_write_results(tmp_path):
     rec = write_results(tmp_path, "99_x", "quick", "cpu", {"mse": 0.5})
     assert (tmp_path / "99_x.json").exists() and rec["metrics"] == {"mse": 0.5}
     with pytest.raises(ValueError, match="finite numbers"): write_results(None, "x", "quick", "cpu", {"mse": "low"})
+
+def test_fit_lr_scale_per_parameter_group():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 3), nn.Linear(3, 1))
+    frozen, moving = model[0].weight.detach().clone(), model[1].weight.detach().clone()
+    x, y = torch.randn(32, 3), torch.randn(32, 1)
+    fit(model, lambda step: ((model(x) - y) ** 2).mean(), steps=5, lr=1e-2, lr_scale={"0.": 0.0})
+    assert torch.equal(model[0].weight, frozen)                      # scale 0: the first layer never moves
+    assert not torch.equal(model[1].weight, moving)                  # scale 1: the second one does
+    with pytest.raises(ValueError, match="lr_scale names no trainable parameter"):
+        fit(model, lambda step: ((model(x) - y) ** 2).mean(), steps=1, lr_scale={"dynamics.": 10})

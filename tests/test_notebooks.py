@@ -11,7 +11,7 @@ def test_course_command_succeeds(quick_course):
 
 def test_quick_course_is_quick(quick_course):
     total = sum(r["wall_s"] for r in quick_course["rows"].values())
-    assert total < 150, f"the quick profile should run in under 2.5 minutes on 2 cores, took {total:.0f} s"
+    assert total < 200, f"the quick profile should run in under 200 s on 2 cores, took {total:.0f} s"
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_runs(quick_course, chapter):

@@ -39,6 +39,17 @@ def test_notebooks_committed_clean_with_parameters(root):
         first = "".join(nb["cells"][0]["source"])
         assert f"colab.research.google.com/github/lvd-course/lvd/blob/main/nbs/{p.name}" in first, f"{p.name}: no Colab link to itself"
 
+def test_notebook_markdown_is_markdown(root):
+    "Markdown cells hold Markdown: one '# Title' heading on top, and no '# '-commented lines left over from a script format."
+    for p in sorted((root / "nbs").glob("*.ipynb")):
+        cells = [c for c in json.loads(p.read_text())["cells"] if c["cell_type"] == "markdown"]
+        title = "".join(cells[0]["source"]).splitlines()[0]
+        assert re.match(r"^# [^#]", title), f"{p.name}: the first markdown line should be a '# Title', got {title!r}"
+        for c in cells:
+            lines = [l for l in "".join(c["source"]).splitlines() if l.strip()]
+            assert not (len(lines) > 1 and all(l.startswith("#") for l in lines)), \
+                f"{p.name}: a markdown cell is commented out line by line: {lines[0]!r}"
+
 def test_readme_is_generated_from_index(root):
     assert (root / "README.md").read_text() == build_readme(root, write=False), "README.md is stale: run `lvd readme`"
 
