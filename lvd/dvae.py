@@ -10,6 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from .core import check_finite, check_frames, check_shape, fit
+from .metrics import psd_sqrt
 
 # %% auto #0
 __all__ = ['pad_frames', 'digit_cycles', 'fit_var', 'var_rollout', 'LinearDynamicTexture', 'DynamicLayer', 'FrameEncoder',
@@ -47,11 +48,6 @@ def digit_cycles(images: torch.Tensor, labels: torch.Tensor, n: int, T: int, cyc
     return images[pick][:, :, None], torch.as_tensor(cycle)[phase]
 
 # %% ../nbs/07_dynamic_vae.ipynb #0d377780
-def _sqrt_psd(Q: torch.Tensor) -> torch.Tensor:
-    "Symmetric square root of a symmetric positive semi-definite matrix (negative round-off eigenvalues clipped to 0)."
-    w, V = torch.linalg.eigh((Q + Q.mT) / 2)
-    return (V * w.clamp_min(0).sqrt()) @ V.mT
-
 def fit_var(h_prev: torch.Tensor, h_next: torch.Tensor, max_gain: float | None = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
     """Fit the VAR h_next = A h_prev + B w, w ~ N(0, I), to paired states `(N, n)`: A by least squares (its singular
     values clipped at `max_gain`, which keeps synthesis stable), B = the square root of the residual covariance."""
@@ -63,7 +59,7 @@ def fit_var(h_prev: torch.Tensor, h_next: torch.Tensor, max_gain: float | None =
         U, s, Vh = torch.linalg.svd(A)
         A = (U * s.clamp_max(max_gain)) @ Vh
     resid = h_next - h_prev @ A.T
-    B = _sqrt_psd(resid.T @ resid / (len(resid) - 1))
+    B = psd_sqrt(resid.T @ resid / (len(resid) - 1))
     return A.float(), B.float()
 
 def var_rollout(h0: torch.Tensor, A: torch.Tensor, B: torch.Tensor, T: int, generator: torch.Generator | None = None) -> torch.Tensor:

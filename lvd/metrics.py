@@ -9,7 +9,7 @@ from torchmetrics.functional.image import structural_similarity_index_measure as
 
 # %% auto #0
 __all__ = ['MSE_FLOOR', 'frame_mse', 'frame_psnr', 'frame_ssim', 'black_baseline', 'copy_last_baseline', 'mse_per_step',
-           'sequence_scores', 'frechet_distance']
+           'sequence_scores', 'psd_sqrt', 'frechet_distance']
 
 # %% ../nbs/00c_metrics.ipynb #e440db2b
 MSE_FLOOR = 1e-10   # PSNR of a perfect frame: 10 log10(1 / MSE_FLOOR) = 100 dB
@@ -67,7 +67,8 @@ def sequence_scores(pred: torch.Tensor, truth: torch.Tensor, ssim: bool = True) 
     return out
 
 # %% ../nbs/00c_metrics.ipynb #c0fd0002
-def _psd_sqrt(S: torch.Tensor) -> torch.Tensor:
+def psd_sqrt(S: torch.Tensor) -> torch.Tensor:
+    "Symmetric square root of a symmetric positive semi-definite matrix (round-off negative eigenvalues clipped to 0)."
     w, V = torch.linalg.eigh((S + S.mT) / 2)
     return (V * w.clamp_min(0).sqrt()) @ V.mT
 
@@ -81,6 +82,6 @@ def frechet_distance(features_a: torch.Tensor, features_b: torch.Tensor) -> floa
     if not (torch.isfinite(a).all() and torch.isfinite(b).all()): raise ValueError("features contain NaN or infinity")
     mu_a, mu_b = a.mean(0), b.mean(0)
     S_a, S_b = torch.cov(a.T).reshape(a.shape[1], -1), torch.cov(b.T).reshape(b.shape[1], -1)
-    root = _psd_sqrt(S_a)
+    root = psd_sqrt(S_a)
     cross = torch.linalg.eigvalsh(root @ S_b @ root).clamp_min(0).sqrt().sum()
     return ((mu_a - mu_b) ** 2).sum().item() + (S_a.trace() + S_b.trace() - 2 * cross).item()

@@ -4,9 +4,9 @@ import pytest
 import torch
 from scipy import linalg
 
-from lvd.dvae import (DynamicLayer, DynamicVAE, FrameVAE, LinearDynamicTexture, VAEVAR, _sqrt_psd, digit_cycles, fit_dvae,
+from lvd.dvae import (DynamicLayer, DynamicVAE, FrameVAE, LinearDynamicTexture, VAEVAR, digit_cycles, fit_dvae,
                       fit_var, order_score, pad_frames, rectangle_mask, salt_pepper_mask, var_rollout, wave_texture)
-from lvd.metrics import frechet_distance
+from lvd.metrics import frechet_distance, psd_sqrt
 
 
 def test_dynamic_layer_covariance_matches_eq4():
@@ -17,7 +17,7 @@ def test_dynamic_layer_covariance_matches_eq4():
     with torch.no_grad():
         M = torch.randn(n, n, generator=g)
         layer.A.copy_(0.8 * M / torch.linalg.matrix_norm(M, 2))
-        layer.B.copy_(_sqrt_psd(torch.eye(n) - layer.A @ layer.A.T))
+        layer.B.copy_(psd_sqrt(torch.eye(n) - layer.A @ layer.A.T))
         assert layer.stationarity().item() < 1e-10
         h = layer(torch.randn(400_000, 2 * n, generator=g)).flatten(1).double()
     cov = h.T @ h / len(h)
