@@ -8,15 +8,14 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-import matplotlib.pyplot as plt
 from .core import check_finite, check_frames, check_shape, fit
 from .metrics import psd_sqrt
 
 # %% auto #0
 __all__ = ['pad_frames', 'digit_cycles', 'fit_var', 'var_rollout', 'LinearDynamicTexture', 'DynamicLayer', 'FrameEncoder',
-           'FrameDecoder', 'DynamicVAE', 'synthesize_video', 'fit_dvae', 'plot_eigenvalues', 'FrameVAE', 'VAEVAR',
-           'fit_frame_vae', 'FrameClassifier', 'fit_classifier', 'judge', 'order_score', 'salt_pepper_mask',
-           'rectangle_mask', 'wave_texture']
+           'FrameDecoder', 'DynamicVAE', 'synthesize_video', 'fit_dvae', 'FrameVAE', 'VAEVAR', 'fit_frame_vae',
+           'FrameClassifier', 'fit_classifier', 'judge', 'order_score', 'salt_pepper_mask', 'rectangle_mask',
+           'wave_texture']
 
 # %% ../nbs/07_dynamic_vae.ipynb #0bad09ce
 def pad_frames(images: torch.Tensor, size: int = 32) -> torch.Tensor:
@@ -256,23 +255,7 @@ def fit_dvae(model: DynamicVAE, sample, steps: int, sigma2: float = 8.0, lam: fl
     fit(model, step_loss, steps, lr=lr, clip=None, desc=desc, lr_scale={"dynamics.": dynamics_lr_scale})
     return hist
 
-# %% ../nbs/07_dynamic_vae.ipynb #1818aa79
-def plot_eigenvalues(A: torch.Tensor, ax=None, title: str = "", angles=(72, 144)):
-    "Eigenvalues of A in the complex plane, with the unit circle and rays at the given angles (degrees)."
-    if ax is None: _, ax = plt.subplots(figsize=(4, 4))
-    eig = torch.linalg.eigvals(A.detach().double().cpu())
-    circle = torch.linspace(0, 2 * math.pi, 200)
-    ax.plot(circle.cos(), circle.sin(), color="0.7", lw=1)
-    for a in angles:
-        r = math.radians(a)
-        ax.plot([0, math.cos(r)], [0, math.sin(r)], color="0.85", ls="--", lw=1)
-        ax.plot([0, math.cos(r)], [0, -math.sin(r)], color="0.85", ls="--", lw=1)
-    ax.scatter(eig.real, eig.imag, zorder=3)
-    ax.set_aspect("equal"); ax.set_xlim(-1.15, 1.15); ax.set_ylim(-1.15, 1.15)
-    ax.set_title(title); ax.set_xlabel("Re"); ax.set_ylabel("Im")
-    return ax
-
-# %% ../nbs/07_dynamic_vae.ipynb #3d7476a3
+# %% ../nbs/07_dynamic_vae.ipynb #9e71e4c1
 class FrameVAE(nn.Module):
     "A plain VAE of single frames with the Dynamic VAE's encoder and decoder (the VAE of the VAE+VAR baseline)."
     def __init__(self, n: int = 10, size: int = 32, channels: int = 1, width: int = 32):
@@ -319,7 +302,7 @@ def fit_frame_vae(vae: FrameVAE, sample, steps: int, sigma2: float = 8.0, lr: fl
     device = next(vae.parameters()).device
     return fit(vae, lambda step: vae.loss(sample(step).to(device), sigma2)["total"], steps, lr=lr, clip=None, desc=desc)
 
-# %% ../nbs/07_dynamic_vae.ipynb #d7b24fb6
+# %% ../nbs/07_dynamic_vae.ipynb #218b53ef
 class FrameClassifier(nn.Module):
     "A small CNN judge for frames `(B, C, size, size)`: `features` (the last hidden layer) and class logits."
     def __init__(self, n_classes: int, channels: int = 1, size: int = 32, width: int = 32, n_features: int = 64):
@@ -367,7 +350,7 @@ def order_score(predicted: torch.Tensor, cycle: int = 5) -> torch.Tensor:
     if predicted.shape[1] < 2: raise ValueError("need at least two frames per sequence")
     return ((predicted[:, 1:] - predicted[:, :-1]) % cycle == 1).float().mean(0)
 
-# %% ../nbs/07_dynamic_vae.ipynb #cede8e28
+# %% ../nbs/07_dynamic_vae.ipynb #7c9b6f64
 def salt_pepper_mask(shape, keep: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
     "A float mask of `shape` (..., H, W): every pixel observed (1) with probability `keep`, independently."
     if not 0 < keep <= 1: raise ValueError(f"expected 0 < keep <= 1, got {keep}")
@@ -384,7 +367,7 @@ def rectangle_mask(shape, cover: float = 0.5, generator: torch.Generator | None 
         m[y:y + h, x:x + w] = 0
     return mask.reshape(shape)
 
-# %% ../nbs/07_dynamic_vae.ipynb #9825752c
+# %% ../nbs/07_dynamic_vae.ipynb #10cfcb25
 def wave_texture(T: int, size: int = 32, seed: int = 0, substeps: int = 4, courant: float = 0.5, damping: float = 0.08,
                  drop_rate: float = 0.06, drop_width: float = 1.5, contrast: float = 15.0, burn_in: int = 100) -> torch.Tensor:
     """A video `(T, 1, size, size)` in [0, 1] of rain on a pond: the damped wave equation with raindrop forcing
