@@ -69,6 +69,7 @@ def results_markdown(rows: list[dict]) -> str:
     for r in rows:
         metrics = "<br>".join(f"`{k}` = {_fmt(v)}" for k, v in r["metrics"].items()) or "(none)"
         if r.get("error"): metrics += f"<br>error: {r['error'][:200]}"
+        metrics = metrics.replace("|", r"\|")  # a bare | would end the table cell (a metric named |eigenvalue|)
         lines.append(f"| {r['chapter']} | {r['profile']} | {r['device'] or '-'} | {r['status']} | {_fmt(r['wall_s'])} | {metrics} |")
     return "\n".join(lines) + "\n"
 
