@@ -180,7 +180,7 @@ def sprite_judges(train: Sprites, steps: int, device=None, width: int = 32, cach
         judges = {name: make(9 if name == "action" else 6) for name in JUDGES}
         for name, m in judges.items(): m.load_state_dict(states[name])
         return {name: m.to(device).eval() for name, m in judges.items()}
-    images, labels = as_clip_image(train.sequences()), judge_labels(train)
+    images, labels = as_clip_image(train.sequences(device=device)), judge_labels(train)   # on the GPU if there is one
     judges = {}
     for i, name in enumerate(JUDGES):
         torch.manual_seed(seed + i)
