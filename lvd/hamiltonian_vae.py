@@ -8,17 +8,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .core import check_frames, check_shape, fit
-from .dvae import FrameEncoder, FrameDecoder
+from .dvae import FrameEncoder, FrameDecoder, _gaussian_kl   # chapter 07's conv stacks and Gaussian KL
 from .hamiltonian import HamiltonianOperator
 
 # %% auto #0
 __all__ = ['HamiltonianVAE', 'image_to_sequence', 'swap_motion', 'generate', 'fit_hamiltonian_vae']
 
 # %% ../nbs/10_hamiltonian_vae.ipynb #4dfad61f
-def _gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    "KL(N(mu, exp(logvar)) || N(0, I)) per row."
-    return 0.5 * (mu ** 2 + logvar.exp() - logvar - 1).sum(-1)
-
 class HamiltonianVAE(nn.Module):
     """Content vector `z` plus one Hamiltonian phase space `(q, p)` of dimension `2d` per action (`n_actions` of them).
 
