@@ -57,6 +57,7 @@ def run_chapter(nb, out_dir, profile: str = "quick", kernel_name: str | None = N
     if results_file.exists():
         rec = json.loads(results_file.read_text())
         row.update(device=rec.get("device"), metrics=rec.get("metrics", {}))
+        if rec.get("paper"): row["paper"] = rec["paper"]
     return row
 
 # %% ../nbs/00b_course.ipynb #2c7de571
@@ -64,10 +65,13 @@ def _fmt(v) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
 
 def results_markdown(rows: list[dict]) -> str:
-    "A Markdown table of results rows: chapter, profile, device, status, wall time, metrics."
-    lines = ["| chapter | profile | device | status | wall time (s) | headline metrics |", "|---|---|---|---|---|---|"]
+    "A Markdown table of results rows: chapter, profile, device, status, wall time, metrics (and the paper's values)."
+    lines = ["| chapter | profile | device | status | wall time (s) | headline metrics (and the paper's value, where it reports one) |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
-        metrics = "<br>".join(f"`{k}` = {_fmt(v)}" for k, v in r["metrics"].items()) or "(none)"
+        paper = r.get("paper") or {}
+        metrics = "<br>".join(f"`{k}` = {_fmt(v)}" + (f" (paper: {_fmt(paper[k])})" if k in paper else "")
+                              for k, v in r["metrics"].items()) or "(none)"
         if r.get("error"): metrics += f"<br>error: {r['error'][:200]}"
         metrics = metrics.replace("|", r"\|")  # a bare | would end the table cell (a metric named |eigenvalue|)
         lines.append(f"| {r['chapter']} | {r['profile']} | {r['device'] or '-'} | {r['status']} | {_fmt(r['wall_s'])} | {metrics} |")

@@ -16,7 +16,7 @@ from .dvae import FrameClassifier, fit_classifier
 # %% auto #0
 __all__ = ['ATTRIBUTES', 'ATTRIBUTE_NAMES', 'ACTIONS', 'DIRECTIONS', 'N_CHARACTERS', 'N_FRAMES', 'CELL', 'SPRITES_ENV', 'JUDGES',
            'clip_cells', 'sprites_root', 'build_sprites', 'sprites_split', 'Sprites', 'load_sprites', 'attribute_grid',
-           'judge_labels', 'as_clip_image', 'sprite_judges', 'judge_probabilities', 'judge_scores']
+           'judge_labels', 'as_clip_image', 'start_anywhere', 'sprite_judges', 'judge_probabilities', 'judge_scores']
 
 # %% ../nbs/08_sprites.ipynb #bbde4bd8
 ATTRIBUTES = ("body", "bottomwear", "topwear", "hair")   # skin, pants, shirt, hair: 6 values each
@@ -169,10 +169,20 @@ def as_clip_image(sequences: torch.Tensor) -> torch.Tensor:
     "Sequences `(B, T, C, H, W)` as images `(B, T*C, H, W)`, the input of a judge."
     return sequences.flatten(1, 2)
 
-def sprite_judges(train: Sprites, steps: int, device=None, width: int = 32, cache_dir=None, seed: int = 0) -> dict:
-    "The five judges (action, skin, pants, shirt, hair) trained on `train`, or loaded from the cache if trained before."
+def start_anywhere(clips: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    "Clip images `(B, T*3, H, W)`, each played from a random frame `r` of its loop: frames `r, ..., T-1, 0, ..., r-1`."
+    clips = check_shape(clips, ("B", N_FRAMES * 3, "H", "W"), "clip images")
+    r = torch.randint(N_FRAMES, (len(clips), 1), generator=generator)
+    frame = (torch.arange(N_FRAMES)[None] + r) % N_FRAMES                       # (B, T): which frame plays at t
+    channel = (3 * frame[..., None] + torch.arange(3)).flatten(1).to(clips.device)  # (B, 3T)
+    return clips[torch.arange(len(clips), device=clips.device)[:, None], channel]
+
+def sprite_judges(train: Sprites, steps: int, device=None, width: int = 32, cache_dir=None, seed: int = 0,
+                  any_start: bool = True) -> dict:
+    """The five judges (action, skin, pants, shirt, hair) trained on `train`, or loaded from the cache if trained before.
+    With `any_start` (the default) every training clip is played from a random frame of its loop (`start_anywhere`)."""
     device = torch.device(device or "cpu")
-    key = f"judges-{train.size}px-{len(train)}seq-{steps}steps-w{width}-s{seed}.pt"
+    key = f"judges-{train.size}px-{len(train)}seq-{steps}steps-w{width}-s{seed}{'-anystart' if any_start else ''}.pt"
     path = _cache_dir(cache_dir) / key
     make = lambda n: FrameClassifier(n, channels=N_FRAMES * 3, size=train.size, width=width)
     if path.exists():
@@ -185,13 +195,14 @@ def sprite_judges(train: Sprites, steps: int, device=None, width: int = 32, cach
     for i, name in enumerate(JUDGES):
         torch.manual_seed(seed + i)
         m = make(9 if name == "action" else 6).to(device)
-        fit_classifier(m, images, labels[name], steps, seed=seed + i, desc=f"{name} judge")
+        fit_classifier(m, images, labels[name], steps, seed=seed + i, desc=f"{name} judge",
+                       augment=start_anywhere if any_start else None)
         judges[name] = m.eval()
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({n: {k: v.cpu() for k, v in m.state_dict().items()} for n, m in judges.items()}, path)
     return judges
 
-# %% ../nbs/08_sprites.ipynb #d43d1094
+# %% ../nbs/08_sprites.ipynb #7cfeb042
 @torch.no_grad()
 def judge_probabilities(judge: FrameClassifier, sequences: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     "Class probabilities `(B, n_classes)` of a judge for sequences `(B, T, C, H, W)` in [0, 1]."

@@ -321,8 +321,9 @@ class FrameClassifier(nn.Module):
     def forward(self, frames: torch.Tensor) -> torch.Tensor: return self.head(self.features(frames))
 
 def fit_classifier(model: FrameClassifier, frames: torch.Tensor, labels: torch.Tensor, steps: int, batch_size: int = 64,
-                   shift: int = 2, lr: float = 1e-3, seed: int = 0, desc: str = "judge") -> list[float]:
-    "Cross-entropy training on random batches of `frames` `(N, C, H, W)`, each shifted by up to `shift` pixels."
+                   shift: int = 2, lr: float = 1e-3, seed: int = 0, desc: str = "judge", augment=None) -> list[float]:
+    """Cross-entropy training on random batches of `frames` `(N, C, H, W)`, each shifted by up to `shift` pixels;
+    `augment(batch, generator)`, if given, changes each batch further (chapter 08 starts clips at a random frame)."""
     frames = check_shape(frames, ("N", model.channels, model.size, model.size), "frames")
     labels = check_shape(torch.as_tensor(labels), (len(frames),), "labels")
     device = next(model.parameters()).device
@@ -331,6 +332,7 @@ def fit_classifier(model: FrameClassifier, frames: torch.Tensor, labels: torch.T
         i = torch.randint(len(frames), (batch_size,), generator=g)
         dy, dx = torch.randint(-shift, shift + 1, (2,), generator=g).tolist()
         x = torch.roll(frames[i], (dy, dx), (2, 3))
+        if augment is not None: x = augment(x, g)
         return F.cross_entropy(model(x.to(device)), labels[i].to(device))
     return fit(model, step_loss, steps, lr=lr, clip=None, desc=desc)
 

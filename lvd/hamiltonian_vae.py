@@ -4,6 +4,7 @@
 
 # %% ../nbs/10_hamiltonian_vae.ipynb #96085a68
 from __future__ import annotations
+import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -12,28 +13,46 @@ from .dvae import FrameEncoder, FrameDecoder, _gaussian_kl   # chapter 07's conv
 from .hamiltonian import HamiltonianOperator
 
 # %% auto #0
-__all__ = ['HamiltonianVAE', 'image_to_sequence', 'swap_motion', 'generate', 'fit_hamiltonian_vae']
+__all__ = ['rotation_start_', 'HamiltonianVAE', 'image_to_sequence', 'swap_motion', 'generate', 'fit_hamiltonian_vae']
 
 # %% ../nbs/10_hamiltonian_vae.ipynb #4dfad61f
+def rotation_start_(op: HamiltonianOperator, period: float, noise: float = 0.01) -> HamiltonianOperator:
+    """Set every `H_k` of `op` (either family) to turn the positions `q`, pairs of coordinates at a time, by
+    `2 pi / period` per frame, and the momenta alike, plus a little noise; the energy is `omega` times the angular
+    momentum `q x p` of each pair. An odd last coordinate stays still. Returns `op`."""
+    if period <= 0: raise ValueError(f"expected period > 0, got {period}")
+    d, w = op.d, 2 * math.pi / period
+    C = torch.zeros(d, d)
+    for i in range(0, d - 1, 2): C[i, i + 1], C[i + 1, i] = -w, w            # skew: H = diag(-C, -C)
+    raw = torch.zeros_like(op.raw)
+    if op.kind == "H": raw[:, :d, d:], raw[:, d:, :d] = C / 2, -C / 2      # M = raw + raw^T = [[0, C], [-C, 0]]
+    else: raw[:, :d, d:] = C / 2                                             # skew block K = C, symmetric block S = 0
+    with torch.no_grad(): op.raw.copy_(raw + noise * torch.randn_like(raw))
+    return op
+
+# %% ../nbs/10_hamiltonian_vae.ipynb #b741ed07
 class HamiltonianVAE(nn.Module):
     """Content vector `z` plus one Hamiltonian phase space `(q, p)` of dimension `2d` per action (`n_actions` of them).
 
     The three verbs of the course: `encode(frames, action, ref)` -> posterior of `z` and of the reference state,
     `rollout(state, offsets)` -> states at other frames, `decode(z, states)` -> frames."""
-    def __init__(self, n_actions: int = 9, d: int = 8, content_dim: int = 32, size: int = 32, width: int = 32,
-                 features: int = 256, window: int = 3, kind: str = "H", alpha: float = 1.0):
+    def __init__(self, n_actions: int = 9, d: int = 2, content_dim: int = 32, size: int = 32, width: int = 32,
+                 features: int = 256, window: int = 3, kind: str = "H", alpha: float = 1.0, period: float | None = 8.0,
+                 unit_position: bool = True):
         super().__init__()
         if window < 1: raise ValueError(f"expected window >= 1, got {window}")
         if alpha <= 0: raise ValueError(f"expected alpha > 0, got {alpha}")
-        self.config = dict(n_actions=n_actions, d=d, content_dim=content_dim, size=size, width=width,
-                           features=features, window=window, kind=kind, alpha=alpha)
+        self.config = dict(n_actions=n_actions, d=d, content_dim=content_dim, size=size, width=width, features=features,
+                           window=window, kind=kind, alpha=alpha, period=period, unit_position=unit_position)
         self.n_actions, self.d, self.content_dim, self.size, self.window, self.alpha = n_actions, d, content_dim, size, window, alpha
+        self.unit_position = unit_position
         act = lambda: nn.LeakyReLU(0.2)
         self.frame_encoder = FrameEncoder(3, features, size, width)
         self.content_head = nn.Sequential(act(), nn.Linear(features, features), act(), nn.Linear(features, 2 * content_dim))
         self.position_head = nn.Sequential(act(), nn.Linear(features, 2 * n_actions * d))
         self.momentum_conv = nn.Sequential(act(), nn.Conv1d(features, 2 * n_actions * d, window))
         self.operator = HamiltonianOperator(n_actions, d, kind)
+        if period is not None: rotation_start_(self.operator, period)
         self.decoder = FrameDecoder(content_dim + n_actions * d, 3, size, width)
 
     def _check(self, frames, action):
@@ -88,10 +107,12 @@ class HamiltonianVAE(nn.Module):
         return torch.einsum("btkij,bkj->btki", P[offsets - lo], s).flatten(-2)
 
     def decode(self, z: torch.Tensor, states: torch.Tensor) -> torch.Tensor:
-        "Frames `(B, T, 3, S, S)` from content `(B, C)` and states `(B, T, K * 2d)`; only the positions are used."
+        """Frames `(B, T, 3, S, S)` from content `(B, C)` and states `(B, T, K * 2d)`; only the positions are used,
+        and with `unit_position` only their direction `q / |q|` in each subspace (zero subspaces stay zero)."""
         B, T = states.shape[:2]
-        q = states.view(B, T, self.n_actions, 2 * self.d)[..., :self.d].flatten(-2)
-        return self.decoder(torch.cat([z[:, None].expand(B, T, -1), q], -1))
+        q = states.view(B, T, self.n_actions, 2 * self.d)[..., :self.d]
+        if self.unit_position: q = q / q.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+        return self.decoder(torch.cat([z[:, None].expand(B, T, -1), q.flatten(-2)], -1))
 
     def loss(self, frames: torch.Tensor, action, generator: torch.Generator | None = None, horizon: int | None = None) -> dict:
         """Negative ELBO (eq. 17) per video, with a random reference frame and content read from a random subset of frames.
@@ -113,7 +134,7 @@ class HamiltonianVAE(nn.Module):
         kl_z, kl_s = _gaussian_kl(z_mu, z_lv), _gaussian_kl(s_mu, s_lv)
         return dict(loss=(sse / (2 * self.alpha ** 2) + kl_z + kl_s).mean(), sse=sse.mean(), kl_z=kl_z.mean(), kl_s=kl_s.mean())
 
-# %% ../nbs/10_hamiltonian_vae.ipynb #5fd00c54
+# %% ../nbs/10_hamiltonian_vae.ipynb #914ad798
 @torch.no_grad()
 def image_to_sequence(model: HamiltonianVAE, first: torch.Tensor, action, T: int) -> torch.Tensor:
     "`T` frames `(B, T, 3, S, S)` from first frames `(B, 3, S, S)` played through `action` (one per image)."
@@ -140,7 +161,7 @@ def generate(model: HamiltonianVAE, content: torch.Tensor, action, T: int = 8, g
     s = torch.randn(len(content), 2 * model.d, generator=generator).to(content.device)
     return model.decode(z, model.rollout(model.place(s, action), torch.arange(T, device=content.device))).clamp(0, 1)
 
-# %% ../nbs/10_hamiltonian_vae.ipynb #a8e22a12
+# %% ../nbs/10_hamiltonian_vae.ipynb #556ba652
 def fit_hamiltonian_vae(model: HamiltonianVAE, data, steps: int, batch_size: int = 32, lr: float = 1e-3, seed: int = 0,
                         horizon: int | None = None, desc: str = "Hamiltonian VAE") -> list[float]:
     "Train on random batches of a `lvd.data.Sprites` set (videos, 9-way or 3-way action labels); return the losses."

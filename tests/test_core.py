@@ -58,3 +58,13 @@ def test_fit_lr_scale_per_parameter_group():
     assert not torch.equal(model[1].weight, moving)                  # scale 1: the second one does
     with pytest.raises(ValueError, match="lr_scale names no trainable parameter"):
         fit(model, lambda step: ((model(x) - y) ** 2).mean(), steps=1, lr_scale={"dynamics.": 10})
+
+def test_write_results_paper_values_reach_the_results_table(tmp_path):
+    from lvd.course import results_markdown
+    rec = write_results(tmp_path, "99_demo", "cpu", "cpu", {"ssim": 0.93, "psnr": 26.0}, paper={"ssim": 0.982})
+    row = dict(chapter="99_demo", profile="cpu", device="cpu", status="ok", wall_s=1.0, metrics=rec["metrics"],
+               paper=rec["paper"])
+    table = results_markdown([row])
+    assert "`ssim` = 0.93 (paper: 0.982)" in table and "`psnr` = 26<br>" not in table and "`psnr` = 26 |" in table
+    with pytest.raises(ValueError, match="not measured"): write_results(None, "x", "cpu", "cpu", {"ssim": 0.9}, paper={"mse": 0.1})
+    with pytest.raises(ValueError, match="paper values"): write_results(None, "x", "cpu", "cpu", {"ssim": 0.9}, paper={"ssim": "high"})

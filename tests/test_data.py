@@ -5,7 +5,7 @@ import pytest
 import torch
 from conftest import SPRITES_SKIP
 from lvd.data import (sprites_root, build_sprites, load_sprites, sprites_split, clip_cells, judge_scores, _over,
-                      N_CHARACTERS)
+                      start_anywhere, as_clip_image, N_CHARACTERS)
 
 needs_sprites = pytest.mark.skipif(SPRITES_SKIP is not None, reason=str(SPRITES_SKIP))
 
@@ -69,3 +69,14 @@ def test_judge_scores():
     assert s["H(y)"] == pytest.approx(ent(probs.mean(0).numpy()), rel=1e-5)
     uniform = judge_scores(torch.full((9, 9), 1 / 9), torch.arange(9))
     assert uniform["H(y)"] == pytest.approx(np.log(9), rel=1e-5) and uniform["H(y|x)"] == pytest.approx(np.log(9), rel=1e-5)
+
+def test_start_anywhere_plays_each_clip_from_one_of_its_frames():
+    seq = torch.rand(64, 8, 3, 4, 4)
+    played = start_anywhere(as_clip_image(seq), torch.Generator().manual_seed(1)).view(64, 8, 3, 4, 4)
+    starts = set()
+    for clip, out in zip(seq, played):
+        r = next(r for r in range(8) if torch.equal(out[0], clip[r]))      # the first frame played is frame r ...
+        assert torch.equal(out, clip.roll(-r, 0))                          # ... and the loop goes on from there
+        starts.add(r)
+    assert starts == set(range(8))                                         # every start occurs
+    with pytest.raises(ValueError, match="clip images"): start_anywhere(torch.zeros(2, 21, 4, 4))

@@ -1,7 +1,9 @@
 "Chapter 10: the Hamiltonian content/motion VAE's structure, loss and generators."
 import pytest
 import torch
-from lvd.hamiltonian_vae import HamiltonianVAE, image_to_sequence, swap_motion, generate
+import math
+from lvd.hamiltonian import HamiltonianOperator, is_hamiltonian
+from lvd.hamiltonian_vae import HamiltonianVAE, image_to_sequence, swap_motion, generate, rotation_start_
 
 def small(kind="H", **kw):
     torch.manual_seed(0)
@@ -31,6 +33,30 @@ def test_decoder_sees_positions_only():
     moved = st.clone().view(2, 4, 9, 6); moved[..., 3:] += 5.0     # change every momentum
     torch.testing.assert_close(m.decode(z, st), m.decode(z, moved.view(2, 4, 54)))
 
+def test_unit_position_reads_directions_only():
+    z, st = torch.randn(2, 6), torch.randn(2, 4, 54)
+    scaled = st.clone().view(2, 4, 9, 6); scaled[:, :, 4, :3] *= 7.0; scaled = scaled.view(2, 4, 54)   # one subspace, 7x longer q
+    m = small()
+    torch.testing.assert_close(m.decode(z, st), m.decode(z, scaled))
+    plain = small(unit_position=False)
+    assert not torch.allclose(plain.decode(z, st), plain.decode(z, scaled), atol=1e-4)
+    zero = torch.zeros(1, 2, 54)                                   # an all-zero state decodes (no 0/0)
+    assert torch.isfinite(m.decode(z[:1], zero)).all()
+
+@pytest.mark.parametrize("kind", ["H", "skew-H"])
+@pytest.mark.parametrize("d", [2, 3, 4])
+def test_rotation_start_turns_positions_whatever_the_momentum(kind, d):
+    op = rotation_start_(HamiltonianOperator(2, d, kind), period=6.0, noise=0.0)
+    assert is_hamiltonian(op.generator())
+    P = op.propagator(torch.tensor([1.0, 6.0]))                       # one frame, one period
+    w = 2 * math.pi / 6
+    R = torch.tensor([[math.cos(w), math.sin(w)], [-math.sin(w), math.cos(w)]])
+    torch.testing.assert_close(P[0, :, :2, :2], R.expand(2, 2, 2), atol=1e-5, rtol=0)
+    torch.testing.assert_close(P[0, :, :d, d:], torch.zeros(2, d, d), atol=1e-6, rtol=0)   # p does not move q
+    torch.testing.assert_close(P[1], torch.eye(2 * d).expand(2, 2 * d, 2 * d), atol=1e-4, rtol=0)
+    if d % 2: torch.testing.assert_close(P[0, :, d - 1, d - 1], torch.ones(2))           # the odd coordinate stays
+    with pytest.raises(ValueError, match="period"): rotation_start_(op, period=-1)
+
 def test_loss_trains_and_loop_targets():
     m = small()
     g = torch.Generator().manual_seed(0)
@@ -58,3 +84,6 @@ def test_generators_shapes_and_errors():
     with pytest.raises(ValueError, match=r"expected frames of shape \(B, T, 3, 16, 16\)"): m.encode(torch.rand(2, 8, 1, 16, 16), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="window"): HamiltonianVAE(window=0)
     with pytest.raises(ValueError, match="alpha"): HamiltonianVAE(alpha=0)
+    torch.manual_seed(0)
+    coupling = lambda m: m.operator.generator()[:, :2, 2:].abs().max().item()     # how much p moves q
+    assert coupling(HamiltonianVAE(period=8.0)) < 0.1 < coupling(HamiltonianVAE(period=None))   # None: chapter 09's random start
