@@ -156,14 +156,14 @@ def load_checkpoint(path, model_class, map_location="cpu"):
 
 # %% ../nbs/00_core.ipynb #ec9cea46
 def write_results(out_dir, chapter: str, profile: str, device, metrics: dict, paper: dict | None = None, **info) -> dict:
-    "Print `metrics` (with the `paper`'s value of the same metric, if given) and write them to `out_dir/chapter.json`."
-    bad = {k: v for k, v in metrics.items() if not isinstance(v, (int, float)) or not math.isfinite(v)}
-    if bad: raise ValueError(f"expected finite numbers as metrics, got {bad}")
+    """Print `metrics` (each beside the `paper`'s value of the same metric, if given) and, when `out_dir` is given,
+    write them to `out_dir/chapter.json` for the course runner."""
     paper = dict(paper or {})
+    for what, numbers in [("metrics", metrics), ("paper values", paper)]:
+        bad = {k: v for k, v in numbers.items() if not isinstance(v, (int, float)) or not math.isfinite(v)}
+        if bad: raise ValueError(f"expected finite numbers as {what}, got {bad}")
     unknown = sorted(set(paper) - set(metrics))
     if unknown: raise ValueError(f"paper values for metrics that were not measured: {unknown}")
-    bad = {k: v for k, v in paper.items() if not isinstance(v, (int, float)) or not math.isfinite(v)}
-    if bad: raise ValueError(f"expected finite numbers as paper values, got {bad}")
     record = dict(chapter=chapter, profile=profile, device=str(device), metrics=metrics, paper=paper, **info)
     for k, v in metrics.items(): print(f"{k:>32s}: {v:.6g}" + (f"   (paper: {paper[k]:.6g})" if k in paper else ""))
     if out_dir is not None:
