@@ -13,7 +13,7 @@ from .autoencoder import spatial_encoding
 from .latent_ode import SecondOrderField, solve_from_zero
 
 # %% auto #0
-__all__ = ['mnist_digits', 'moving_mnist', 'DisentangledODE', 'fit_disentangled', 'forecast']
+__all__ = ['mnist_digits', 'moving_mnist', 'paste', 'GlyphDecoder', 'DisentangledODE', 'fit_disentangled', 'forecast']
 
 # %% ../nbs/04_disentangled_ode.ipynb #847f4a5a
 @functools.lru_cache(maxsize=1)
@@ -66,13 +66,52 @@ def moving_mnist(digits: torch.Tensor, n: int, T: int, n_digits: int = 1, size: 
     return out[:, :, None]
 
 # %% ../nbs/04_disentangled_ode.ipynb #350fe19c
+def paste(glyphs: torch.Tensor, centres: torch.Tensor, size: int, background: float = 0.0) -> torch.Tensor:
+    """Glyphs `(B, C, G, G)` pasted into frames `(B, T, C, size, size)` of `background`, centred at `centres` `(B, T, 2)` (x, y in
+    [-1, 1], the frame's normalised coordinates: one pixel is 2 / size), by bilinear resampling, differentiable in both."""
+    check_shape(glyphs, ("B", "C", "G", "G"), "glyphs"); check_shape(centres, (len(glyphs), "T", 2), "centres")
+    (B, T), G = centres.shape[:2], glyphs.shape[-1]
+    k = size / G                                                    # frame pixels per glyph pixel, inverted by the grid
+    one, zero = torch.full_like(centres[..., 0], k), torch.zeros_like(centres[..., 0])
+    theta = torch.stack([torch.stack([one, zero, -k * centres[..., 0]], -1),
+                         torch.stack([zero, one, -k * centres[..., 1]], -1)], -2).flatten(0, 1)      # (B T, 2, 3)
+    grid = F.affine_grid(theta, (B * T, glyphs.shape[1], size, size), align_corners=False)
+    g = (glyphs - background)[:, None].expand(-1, T, -1, -1, -1).flatten(0, 1)
+    return (F.grid_sample(g, grid, align_corners=False, padding_mode="zeros") + background).unflatten(0, (B, T))
+
+class GlyphDecoder(nn.Module):
+    """A decoder with the structure of the scene built in: the appearance vector draws one `glyph`-pixel glyph (logits) per
+    sequence, the latent position says where to paste it at each time; outside the glyph every logit is `background`."""
+    def __init__(self, latent_dim: int, appearance_dim: int, size: int = 64, glyph: int = 32, width: int = 32,
+                 hidden: int = 64, background: float = -10.0):
+        super().__init__()
+        if glyph % 8 or glyph > size: raise ValueError(f"glyph must be a multiple of 8 and at most size={size}, got {glyph}")
+        self.size, self.glyph, self.background = size, glyph, background
+        s = glyph // 8
+        self.draw = nn.Sequential(
+            nn.Linear(appearance_dim, 4 * width * s * s), nn.ReLU(), nn.Unflatten(1, (4 * width, s, s)),
+            nn.ConvTranspose2d(4 * width, 2 * width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ReLU(),
+            nn.ConvTranspose2d(width, 1, 4, 2, 1))
+        self.where = nn.Sequential(nn.Linear(latent_dim, hidden), nn.Tanh(), nn.Linear(hidden, 2))
+        self.reach = 1 - glyph / (2 * size)                         # the glyph's centre stays within the frame
+
+    def centres(self, z: torch.Tensor) -> torch.Tensor:
+        "Glyph centres `(B, T, 2)` (x, y in [-1, 1]) of latent positions `(B, T, latent_dim)`."
+        return self.reach * torch.tanh(self.where(z))
+
+    def forward(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        "Pixel logits `(B, T, 1, size, size)` of latent positions `(B, T, latent_dim)` and appearance vectors `(B, appearance_dim)`."
+        return paste(self.draw(a), self.centres(z), self.size, self.background)
+
 class DisentangledODE(nn.Module):
-    "Appearance vector + latent second-order ODE, decoded together: `forward(inputs (B, L_in, 1, H, W), t)` -> frames at times t."
+    """Appearance vector + latent second-order ODE, decoded together: `forward(inputs (B, L_in, 1, H, W), t)` -> frames at times t.
+    `decoder='conv'` is the paper's decoder of the concatenation; `'glyph'` is `GlyphDecoder` (draw once, paste where z says)."""
     def __init__(self, n_in: int = 2, latent_dim: int = 6, appearance_dim: int = 32, size: int = 64, n_freqs: int = 0,
-                 width: int = 32, hidden: int = 256, field_width: int = 128, step_size: float = 0.5):
+                 width: int = 32, hidden: int = 256, field_width: int = 128, step_size: float = 0.5, decoder: str = "conv"):
         super().__init__()
         if size % 16: raise ValueError(f"size must be a multiple of 16, got {size}")
         if n_in < 1: raise ValueError(f"expected n_in >= 1, got {n_in}")
+        if decoder not in ("conv", "glyph"): raise ValueError(f"decoder must be 'conv' or 'glyph', got {decoder!r}")
         self.n_in, self.latent_dim, self.appearance_dim, self.size, self.step_size = n_in, latent_dim, appearance_dim, size, step_size
         self.register_buffer("coords", spatial_encoding(size, n_freqs))
         s, c = size // 16, len(self.coords)
@@ -83,7 +122,8 @@ class DisentangledODE(nn.Module):
         self.appearance = nn.Linear(hidden, appearance_dim)
         self.dynamics = nn.Linear(hidden, 2 * latent_dim)
         self.field = SecondOrderField(latent_dim, field_width)
-        self.decoder = nn.Sequential(
+        if decoder == "glyph": self.decoder = GlyphDecoder(latent_dim, appearance_dim, size, width=width)
+        else: self.decoder = nn.Sequential(
             nn.Linear(latent_dim + appearance_dim, 4 * width * s * s), nn.ReLU(), nn.Unflatten(1, (4 * width, s, s)),
             nn.ConvTranspose2d(4 * width, 2 * width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(2 * width, 2 * width, 4, 2, 1), nn.ReLU(),
             nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(width, 1, 4, 2, 1))
@@ -100,6 +140,7 @@ class DisentangledODE(nn.Module):
 
     def decode_logits(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         "Pixel logits `(B, T, 1, H, W)` of latent positions `(B, T, latent_dim)` with appearance vectors `(B, appearance_dim)`."
+        if isinstance(self.decoder, GlyphDecoder): return self.decoder(z, a)
         B, T = z.shape[:2]
         za = torch.cat([z, a[:, None].expand(-1, T, -1)], -1).flatten(0, 1)
         return self.decoder(za).unflatten(0, (B, T))
@@ -111,10 +152,11 @@ class DisentangledODE(nn.Module):
 
 # %% ../nbs/04_disentangled_ode.ipynb #5b88aefc
 def fit_disentangled(model: DisentangledODE, digits: torch.Tensor, n_out: int, steps: int, batch_size: int = 32,
-                     n_times: int = 6, n_digits: int = 1, lr: float = 1e-3, perm_weight: float = 0.0, seed: int = 0,
-                     desc: str = "disentangled ODE") -> list[float]:
+                     n_times: int = 6, n_digits: int = 1, lr: float = 1e-3, perm_weight: float = 0.0, include_t0: bool = False,
+                     seed: int = 0, desc: str = "disentangled ODE") -> list[float]:
     """Train on fresh Moving MNIST batches of `digits`: `model.n_in` frames in, `n_times` random frames of the next `n_out` scored
-    (binary cross-entropy), plus `perm_weight` times the permutation-invariance loss of the appearance vector."""
+    (binary cross-entropy), plus `perm_weight` times the permutation-invariance loss of the appearance vector. With `include_t0`
+    the last input frame is scored too, at t = 0: a reconstruction term the model can meet without knowing the velocity."""
     if not 1 <= n_times <= n_out: raise ValueError(f"n_times must be in 1..{n_out}, got {n_times}")
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
@@ -123,6 +165,7 @@ def fit_disentangled(model: DisentangledODE, digits: torch.Tensor, n_out: int, s
         videos = moving_mnist(digits, batch_size, n_in + n_out, n_digits, model.size, generator=g).to(device)
         inputs = videos[:, :n_in]
         idx = torch.sort(torch.randperm(n_out, generator=g)[:n_times]).values
+        if include_t0: idx = torch.cat([idx.new_full((1,), -1), idx])          # frame n_in - 1, the last input, at t = 0
         a, state0 = model.encode(inputs)
         logits = model.decode_logits(model.latent_path(state0, (idx + 1).float().to(device)), a)
         loss = F.binary_cross_entropy_with_logits(logits, videos[:, n_in + idx])
