@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_disentangled_ode.ipynb #63a7940d
 from __future__ import annotations
-import functools
+import functools, itertools
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -13,7 +13,8 @@ from .autoencoder import spatial_encoding
 from .latent_ode import SecondOrderField, solve_from_zero
 
 # %% auto #0
-__all__ = ['mnist_digits', 'moving_mnist', 'paste', 'GlyphDecoder', 'DisentangledODE', 'fit_disentangled', 'forecast']
+__all__ = ['mnist_digits', 'bounce', 'draw_digits', 'moving_mnist', 'paste', 'GlyphDecoder', 'DisentangledODE',
+           'fit_disentangled', 'forecast', 'two_frame_oracle']
 
 # %% ../nbs/04_disentangled_ode.ipynb #847f4a5a
 @functools.lru_cache(maxsize=1)
@@ -38,32 +39,50 @@ def mnist_digits(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
     keep = torch.cat(keep)
     return X[keep].clone(), y[keep].clone()
 
+def bounce(pos: torch.Tensor, vel: torch.Tensor, lim: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    "One step of the standard generator for positions and velocities `(..., 2)`: move, clamp to `[0, lim]`, reverse what hit."
+    pos = pos + vel
+    hit = (pos < 0) | (pos > lim)
+    return torch.minimum(pos.clamp_min(0), lim), torch.where(hit, -vel, vel)
+
+def draw_digits(glyphs: torch.Tensor, corners: torch.Tensor, size: int = 64) -> torch.Tensor:
+    """Frames `(B, T, 1, size, size)` with the glyphs `(B, D, h, w)` drawn at whole-pixel top-left `corners` `(B, T, D, 2)` (x, y),
+    overlaps combined by maximum, as the generator draws them."""
+    B, T, D = corners.shape[:3]
+    check_shape(glyphs, (B, D, "h", "w"), "glyphs")
+    h, w = glyphs.shape[-2:]
+    out = torch.zeros(B, T, size, size)
+    for (i, t, d), (x, y) in zip(itertools.product(range(B), range(T), range(D)), corners.long().flatten(0, 2).tolist()):
+        patch = out[i, t, y:y + h, x:x + w]
+        torch.maximum(patch, glyphs[i, d], out=patch)
+    return out[:, :, None]
+
 def moving_mnist(digits: torch.Tensor, n: int, T: int, n_digits: int = 1, size: int = 64, step: float = 3.6,
-                 seed: int = 0, generator: torch.Generator | None = None) -> torch.Tensor:
+                 seed: int = 0, generator: torch.Generator | None = None, return_state: bool = False):
     """Videos `(n, T, 1, size, size)` of `n_digits` digits bouncing in a `size` frame (standard Moving MNIST generator):
-    random digit, position and direction, `step` pixels per frame, clamp and reverse at the borders, overlaps by maximum."""
+    random digit, position and direction, `step` pixels per frame, clamp and reverse at the borders, drawn at the position
+    rounded to whole pixels, overlaps by maximum. With `return_state`, also the digits' indices `(n, n_digits)` and the
+    drawn top-left corners `(n, T, n_digits, 2)` (x, y)."""
     digits = check_shape(torch.as_tensor(digits, dtype=torch.float32), ("N", "h", "w"), "digits")
     h, w = digits.shape[1:]
     if size < max(h, w): raise ValueError(f"frames of {size} pixels cannot hold {h}x{w} digits")
     if n < 1 or T < 1 or n_digits < 1: raise ValueError(f"expected n, T, n_digits >= 1, got {n}, {T}, {n_digits}")
     g = generator or torch.Generator().manual_seed(seed)
     lim = torch.tensor([size - w, size - h], dtype=torch.float32)
-    out = torch.zeros(n, T, size, size)
+    which, corners = [], []
     for _ in range(n_digits):
-        which = torch.randint(len(digits), (n,), generator=g)
+        which.append(torch.randint(len(digits), (n,), generator=g))
         pos = torch.rand(n, 2, generator=g) * lim
         angle = torch.rand(n, generator=g) * 2 * torch.pi
         vel = step * torch.stack([angle.cos(), angle.sin()], -1)
+        path = []
         for t in range(T):
-            corner = pos.round().long()
-            for i in range(n):
-                x, y = corner[i].tolist()
-                patch = out[i, t, y:y + h, x:x + w]
-                torch.maximum(patch, digits[which[i]], out=patch)
-            pos = pos + vel
-            hit = (pos < 0) | (pos > lim)
-            pos, vel = torch.minimum(pos.clamp_min(0), lim), torch.where(hit, -vel, vel)
-    return out[:, :, None]
+            path.append(pos.round())
+            pos, vel = bounce(pos, vel, lim)
+        corners.append(torch.stack(path, 1))
+    which, corners = torch.stack(which, 1), torch.stack(corners, 2).long()
+    videos = draw_digits(digits[which], corners, size)
+    return (videos, which, corners) if return_state else videos
 
 # %% ../nbs/04_disentangled_ode.ipynb #350fe19c
 def paste(glyphs: torch.Tensor, centres: torch.Tensor, size: int, background: float = 0.0) -> torch.Tensor:
@@ -183,3 +202,41 @@ def forecast(model: DisentangledODE, videos: torch.Tensor, horizon: int, batch_s
     device = next(model.parameters()).device
     t = torch.arange(1, horizon + 1, dtype=torch.float32, device=device)
     return torch.cat([model(v[:, :model.n_in].to(device), t).cpu() for v in check_frames(videos).split(batch_size)])
+
+# %% ../nbs/04_disentangled_ode.ipynb #cd760751
+@torch.no_grad()
+def two_frame_oracle(glyphs: torch.Tensor, corners: torch.Tensor, horizon: int, size: int = 64, step: float = 3.6,
+                     samples: int = 40_000, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The forecast of an observer who knows each digit's pixels `glyphs` `(B, D, h, w)` and the generator, from the whole-pixel
+    corners `(B, 2, D, 2)` of the first two frames. Draws `samples` start positions (uniform within half a pixel of the first
+    corner) and directions (uniform), keeps those the generator draws at the second corner (the exact posterior) and runs them
+    `horizon` frames on. Returns frames `(B, horizon, 1, size, size)`: `sharp`, every digit at its posterior-mean corner rounded,
+    and `mean`, the posterior-mean frame (exact for one digit; for several, the maximum of the digits' mean frames)."""
+    B, D = len(corners), corners.shape[2]
+    check_shape(corners, (B, 2, D, 2), "corners"); check_shape(glyphs, (B, D, "h", "w"), "glyphs")
+    if horizon < 1: raise ValueError(f"expected horizon >= 1, got {horizon}")
+    h, w = glyphs.shape[-2:]
+    lim = torch.tensor([size - w, size - h], dtype=torch.float32)
+    nx, ny = size - w + 1, size - h + 1
+    g = torch.Generator().manual_seed(seed)
+    best = torch.zeros(B, horizon, D, 2, dtype=torch.long)
+    mean = torch.zeros(B, horizon, 1, size, size)
+    for i, d in itertools.product(range(B), range(D)):
+        c0, c1 = corners[i, 0, d].float(), corners[i, 1, d].float()
+        lo, hi = (c0 - 0.5).clamp_min(0), torch.minimum(c0 + 0.5, lim)
+        angle = torch.rand(samples, generator=g) * 2 * torch.pi
+        pos, vel = bounce(lo + torch.rand(samples, 2, generator=g) * (hi - lo), step * torch.stack([angle.cos(), angle.sin()], -1), lim)
+        keep = (pos.round() == c1).all(-1)
+        if not keep.any(): raise ValueError(f"no sample of {samples} goes from corner {c0.tolist()} to {c1.tolist()} (sequence {i}, "
+                                            f"digit {d}): are the corners from moving_mnist with step={step} and size={size}?")
+        pos, vel, path = pos[keep], vel[keep], []
+        for _ in range(horizon):
+            pos, vel = bounce(pos, vel, lim)
+            path.append(pos.round())
+        path = torch.stack(path, 1)                                                   # (survivors, horizon, 2)
+        best[i, :, d] = path.mean(0).round().long()
+        where = torch.zeros(horizon, ny * nx).scatter_add_(1, (path[..., 1] * nx + path[..., 0]).long().T, torch.ones(horizon, len(path)))
+        frames = F.conv_transpose2d(where.view(horizon, 1, ny, nx) / len(path), glyphs[i, d].view(1, 1, h, w))   # glyph at every corner
+        torch.maximum(mean[i], frames, out=mean[i])
+    return draw_digits(glyphs, best, size), mean
+

@@ -3,7 +3,8 @@ import math
 import pytest, torch
 from lvd.autoencoder import gaussian_ball_videos, spatial_encoding, ConvAutoencoder, fit_autoencoder, affine_r2, ball_grid
 from lvd.latent_ode import LatentODE, SecondOrderField
-from lvd.disentangled import mnist_digits, moving_mnist, DisentangledODE, fit_disentangled, paste, GlyphDecoder
+from lvd.disentangled import (mnist_digits, moving_mnist, DisentangledODE, fit_disentangled, paste, GlyphDecoder, draw_digits,
+                              two_frame_oracle)
 
 def test_ball_follows_a_damped_spiral():
     t, frames, centres = gaussian_ball_videos(8, T=40, seed=3)
@@ -74,6 +75,39 @@ def test_moving_mnist_standard_generator():
     # a second digit is drawn after the first and combined by maximum: same seed, same first digit underneath
     one, two = moving_mnist(digits, 4, 3, n_digits=1, seed=9), moving_mnist(digits, 4, 3, n_digits=2, seed=9)
     assert (two >= one).all() and (two.sum((-1, -2, -3)) > one.sum((-1, -2, -3))).all() and two.max() <= 1
+
+def test_moving_mnist_state_redraws_the_videos():
+    digits, _ = mnist_digits("test")
+    for n_digits in (1, 2):
+        v, which, corners = moving_mnist(digits, 8, 30, n_digits, seed=4, return_state=True)
+        assert torch.equal(v, moving_mnist(digits, 8, 30, n_digits, seed=4))          # the state changes nothing
+        assert which.shape == (8, n_digits) and corners.shape == (8, 30, n_digits, 2) and corners.dtype == torch.long
+        assert torch.equal(draw_digits(digits[which], corners), v)
+        assert corners.min() >= 0 and corners.max() <= 36
+        step = corners.diff(dim=1).float().norm(dim=-1)                                 # 3.6 px, give or take the rounding
+        assert step.median().item() == pytest.approx(3.6, abs=0.8) and step.max() <= 3.6 + 2 ** 0.5 + 1e-4
+
+def test_two_frame_oracle_is_exact_when_nothing_moves_and_close_when_things_do():
+    digits, _ = mnist_digits("test")
+    # a digit that does not move: two frames say everything, both forecasts are the truth
+    v, which, corners = moving_mnist(digits, 4, 8, seed=1, step=0.0, return_state=True)
+    sharp, mean = two_frame_oracle(digits[which], corners[:, :2], 6, step=0.0, samples=500)
+    assert torch.equal(sharp, v[:, 2:]) and torch.allclose(mean, v[:, 2:], atol=1e-5)
+    # moving digits: the sharp forecast starts within a pixel, the mean frame keeps all the ink and beats black in MSE
+    v, which, corners = moving_mnist(digits, 32, 12, seed=3, return_state=True)
+    sharp, mean = two_frame_oracle(digits[which], corners[:, :2], 10, samples=20_000)
+    ys, xs = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
+    com = lambda f: torch.stack([(f[..., 0, :, :] * xs).sum((-1, -2)), (f[..., 0, :, :] * ys).sum((-1, -2))], -1) / f.sum((-1, -2, -3))[..., None]
+    err = (com(sharp) - com(v[:, 2:])).norm(dim=-1).mean(0)
+    assert err[0] < 1.0 and err[-1] > err[0]                                             # doubt grows with the horizon
+    assert (com(sharp) - com(mean)).abs().max() <= 0.5 + 1e-3                            # mean corner, and it rounded
+    assert torch.allclose(mean.sum((-1, -2, -3)), v[:, :1].sum((-1, -2, -3)).expand(-1, 10), rtol=1e-4)
+    mse = lambda p: ((p - v[:, 2:]) ** 2).mean().item()
+    assert mse(mean) < 0.75 * mse(torch.zeros_like(mean)) and mse(mean) < mse(sharp)
+    with pytest.raises(ValueError, match="no sample"):
+        two_frame_oracle(digits[:1, None], torch.tensor([[[[0, 0]], [[20, 20]]]]), 3)     # 28 px in one frame: not this generator
+    with pytest.raises(ValueError, match="corners"):
+        two_frame_oracle(digits[which], corners[:, :3], 3)
 
 def test_disentangled_model_shapes_swap_and_training_step():
     torch.manual_seed(0)
