@@ -13,7 +13,7 @@ from .autoencoder import spatial_encoding
 from .latent_ode import SecondOrderField, solve_from_zero
 
 # %% auto #0
-__all__ = ['mnist_digits', 'bounce', 'draw_digits', 'moving_mnist', 'paste', 'GlyphDecoder', 'DisentangledODE',
+__all__ = ['mnist_digits', 'bounce', 'draw_digits', 'moving_mnist', 'paste', 'ConcatDecoder', 'GlyphDecoder', 'DisentangledODE',
            'fit_disentangled', 'forecast', 'two_frame_oracle']
 
 # %% ../nbs/04_disentangled_ode.ipynb #847f4a5a
@@ -98,6 +98,21 @@ def paste(glyphs: torch.Tensor, centres: torch.Tensor, size: int, background: fl
     g = (glyphs - background)[:, None].expand(-1, T, -1, -1, -1).flatten(0, 1)
     return (F.grid_sample(g, grid, align_corners=False, padding_mode="zeros") + background).unflatten(0, (B, T))
 
+class ConcatDecoder(nn.Module):
+    """The paper's decoder: the latent position and the appearance vector concatenated, a dense layer to a 4x4 grid, four
+    transposed convolutions to `size` pixels. `forward(z (B, T, latent_dim), a (B, appearance_dim))` -> logits `(B, T, 1, size, size)`."""
+    def __init__(self, latent_dim: int, appearance_dim: int, size: int = 64, width: int = 32):
+        super().__init__()
+        s = size // 16
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim + appearance_dim, 4 * width * s * s), nn.ReLU(), nn.Unflatten(1, (4 * width, s, s)),
+            nn.ConvTranspose2d(4 * width, 2 * width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(2 * width, 2 * width, 4, 2, 1), nn.ReLU(),
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(width, 1, 4, 2, 1))
+
+    def forward(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        B, T = z.shape[:2]
+        return self.net(torch.cat([z, a[:, None].expand(-1, T, -1)], -1).flatten(0, 1)).unflatten(0, (B, T))
+
 class GlyphDecoder(nn.Module):
     """A decoder with the structure of the scene built in: the appearance vector draws one `glyph`-pixel glyph (logits) per
     sequence, the latent position says where to paste it at each time; outside the glyph every logit is `background`."""
@@ -124,7 +139,7 @@ class GlyphDecoder(nn.Module):
 
 class DisentangledODE(nn.Module):
     """Appearance vector + latent second-order ODE, decoded together: `forward(inputs (B, L_in, 1, H, W), t)` -> frames at times t.
-    `decoder='conv'` is the paper's decoder of the concatenation; `'glyph'` is `GlyphDecoder` (draw once, paste where z says)."""
+    `decoder='conv'` is `ConcatDecoder`, the paper's; `'glyph'` is `GlyphDecoder` (draw once, paste where z says)."""
     def __init__(self, n_in: int = 2, latent_dim: int = 6, appearance_dim: int = 32, size: int = 64, n_freqs: int = 0,
                  width: int = 32, hidden: int = 256, field_width: int = 128, step_size: float = 0.5, decoder: str = "conv"):
         super().__init__()
@@ -141,11 +156,7 @@ class DisentangledODE(nn.Module):
         self.appearance = nn.Linear(hidden, appearance_dim)
         self.dynamics = nn.Linear(hidden, 2 * latent_dim)
         self.field = SecondOrderField(latent_dim, field_width)
-        if decoder == "glyph": self.decoder = GlyphDecoder(latent_dim, appearance_dim, size, width=width)
-        else: self.decoder = nn.Sequential(
-            nn.Linear(latent_dim + appearance_dim, 4 * width * s * s), nn.ReLU(), nn.Unflatten(1, (4 * width, s, s)),
-            nn.ConvTranspose2d(4 * width, 2 * width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(2 * width, 2 * width, 4, 2, 1), nn.ReLU(),
-            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(width, 1, 4, 2, 1))
+        self.decoder = (GlyphDecoder if decoder == "glyph" else ConcatDecoder)(latent_dim, appearance_dim, size, width=width)
 
     def encode(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "Appearance vectors `(B, appearance_dim)` and initial states `(B, 2 latent_dim)` from inputs `(B, n_in, 1, H, W)`."
@@ -159,10 +170,7 @@ class DisentangledODE(nn.Module):
 
     def decode_logits(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         "Pixel logits `(B, T, 1, H, W)` of latent positions `(B, T, latent_dim)` with appearance vectors `(B, appearance_dim)`."
-        if isinstance(self.decoder, GlyphDecoder): return self.decoder(z, a)
-        B, T = z.shape[:2]
-        za = torch.cat([z, a[:, None].expand(-1, T, -1)], -1).flatten(0, 1)
-        return self.decoder(za).unflatten(0, (B, T))
+        return self.decoder(z, a)
 
     def forward(self, inputs: torch.Tensor, t) -> torch.Tensor:
         "Predicted frames `(B, T, 1, H, W)` in [0, 1] at times `t` after the last input frame."

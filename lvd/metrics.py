@@ -9,7 +9,7 @@ from torchmetrics.functional.image import structural_similarity_index_measure as
 
 # %% auto #0
 __all__ = ['MSE_FLOOR', 'frame_mse', 'frame_psnr', 'frame_ssim', 'black_baseline', 'copy_last_baseline', 'mse_per_step',
-           'sequence_scores', 'psd_sqrt', 'frechet_distance']
+           'sequence_scores', 'centre_of_mass', 'psd_sqrt', 'frechet_distance']
 
 # %% ../nbs/00c_metrics.ipynb #e440db2b
 MSE_FLOOR = 1e-10   # PSNR of a perfect frame: 10 log10(1 / MSE_FLOOR) = 100 dB
@@ -65,6 +65,17 @@ def sequence_scores(pred: torch.Tensor, truth: torch.Tensor, ssim: bool = True) 
     out = {k: v.mean().item() for k, v in tables.items()}
     out["per_step"] = {k: v.mean(0) for k, v in tables.items()}
     return out
+
+def centre_of_mass(frames: torch.Tensor) -> torch.Tensor:
+    """Intensity-weighted centres `(..., 2)` (x, y in pixels, 0 at the top-left pixel) of frames `(..., C, H, W)`, channels
+    summed: where a forecast puts its ink, to compare with where the truth has it. NaN for an all-black frame."""
+    f = torch.as_tensor(frames).float()
+    if f.ndim < 3: raise ValueError(f"expected frames of shape (..., C, H, W), got {tuple(f.shape)}")
+    f = f.sum(-3)
+    ink = f.sum((-1, -2))
+    x = (f.sum(-2) * torch.arange(f.shape[-1], dtype=f.dtype, device=f.device)).sum(-1) / ink
+    y = (f.sum(-1) * torch.arange(f.shape[-2], dtype=f.dtype, device=f.device)).sum(-1) / ink
+    return torch.stack([x, y], -1)
 
 # %% ../nbs/00c_metrics.ipynb #c0fd0002
 def psd_sqrt(S: torch.Tensor) -> torch.Tensor:

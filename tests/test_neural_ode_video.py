@@ -3,6 +3,7 @@ import math
 import pytest, torch
 from lvd.autoencoder import gaussian_ball_videos, spatial_encoding, ConvAutoencoder, fit_autoencoder, affine_r2, ball_grid
 from lvd.latent_ode import LatentODE, SecondOrderField
+from lvd.metrics import centre_of_mass
 from lvd.disentangled import (mnist_digits, moving_mnist, DisentangledODE, fit_disentangled, paste, GlyphDecoder, draw_digits,
                               two_frame_oracle)
 
@@ -68,9 +69,7 @@ def test_moving_mnist_standard_generator():
     mass = v.sum((-1, -2, -3))
     assert torch.allclose(mass, mass[:, :1].expand_as(mass), rtol=1e-5)      # the digit never leaves the frame
     # centre of mass moves about 3.6 px per frame, except at bounces
-    ys, xs = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
-    com = torch.stack([(v[:, :, 0] * xs).sum((-1, -2)), (v[:, :, 0] * ys).sum((-1, -2))], -1) / mass[..., None]
-    speed = com.diff(dim=1).norm(dim=-1)
+    speed = centre_of_mass(v).diff(dim=1).norm(dim=-1)
     assert speed.median().item() == pytest.approx(3.6, abs=0.5)
     # a second digit is drawn after the first and combined by maximum: same seed, same first digit underneath
     one, two = moving_mnist(digits, 4, 3, n_digits=1, seed=9), moving_mnist(digits, 4, 3, n_digits=2, seed=9)
@@ -96,11 +95,9 @@ def test_two_frame_oracle_is_exact_when_nothing_moves_and_close_when_things_do()
     # moving digits: the sharp forecast starts within a pixel, the mean frame keeps all the ink and beats black in MSE
     v, which, corners = moving_mnist(digits, 32, 12, seed=3, return_state=True)
     sharp, mean = two_frame_oracle(digits[which], corners[:, :2], 10, samples=20_000)
-    ys, xs = torch.meshgrid(torch.arange(64.0), torch.arange(64.0), indexing="ij")
-    com = lambda f: torch.stack([(f[..., 0, :, :] * xs).sum((-1, -2)), (f[..., 0, :, :] * ys).sum((-1, -2))], -1) / f.sum((-1, -2, -3))[..., None]
-    err = (com(sharp) - com(v[:, 2:])).norm(dim=-1).mean(0)
+    err = (centre_of_mass(sharp) - centre_of_mass(v[:, 2:])).norm(dim=-1).mean(0)
     assert err[0] < 1.0 and err[-1] > err[0]                                             # doubt grows with the horizon
-    assert (com(sharp) - com(mean)).abs().max() <= 0.5 + 1e-3                            # mean corner, and it rounded
+    assert (centre_of_mass(sharp) - centre_of_mass(mean)).abs().max() <= 0.5 + 1e-3                            # mean corner, and it rounded
     assert torch.allclose(mean.sum((-1, -2, -3)), v[:, :1].sum((-1, -2, -3)).expand(-1, 10), rtol=1e-4)
     mse = lambda p: ((p - v[:, 2:]) ** 2).mean().item()
     assert mse(mean) < 0.75 * mse(torch.zeros_like(mean)) and mse(mean) < mse(sharp)
