@@ -9,8 +9,9 @@ from pathlib import Path
 from .core import PROFILES, resolve_profile
 
 # %% auto #0
-__all__ = ['find_repo_root', 'chapter_id', 'find_chapters', 'run_chapter', 'results_markdown', 'record_results', 'load_results',
-           'run_course', 'notebook_markdown', 'execute_index', 'build_readme', 'process_for_docs', 'main']
+__all__ = ['WIDGET_NOTE', 'find_repo_root', 'chapter_id', 'find_chapters', 'run_chapter', 'results_markdown', 'record_results',
+           'load_results', 'run_course', 'notebook_markdown', 'execute_index', 'build_readme', 'site_notebook',
+           'process_for_docs', 'main']
 
 # %% ../nbs/00b_course.ipynb #e4616ee0
 def find_repo_root(start=None) -> Path:
@@ -37,20 +38,29 @@ def find_chapters(nbs=None, only=None) -> list[Path]:
     return chapters
 
 # %% ../nbs/00b_course.ipynb #cc7ee57f
+def _execute(nb, out, cwd, parameters: dict | None = None, kernel_name: str | None = None):
+    """Run the notebook `nb` with papermill into `out`, working in `cwd`; the kernel listens on IPC sockets where it
+    can, and checks every figure it draws (`lvd.plotting.check_figures`) when `LVD_CHECK_FIGURES` names a log."""
+    import papermill as pm
+    from traitlets.config import Config
+    config = Config(KernelManager=dict(transport="ipc")) if os.name == "posix" else Config()
+    extra = ["--IPKernelApp.exec_lines=import lvd.plotting; lvd.plotting.check_figures()"] \
+        if os.environ.get("LVD_CHECK_FIGURES") else []
+    pm.execute_notebook(str(nb), str(out), parameters=parameters or {}, cwd=str(cwd), kernel_name=kernel_name,
+                        progress_bar=False, log_output=False, config=config, extra_arguments=extra)
+
 def run_chapter(nb, out_dir, profile: str = "quick", kernel_name: str | None = None) -> dict:
     "Execute chapter `nb` with papermill under `profile` into `out_dir`; return its row of the results table."
-    import papermill as pm
     nb, out_dir = Path(nb), Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     results_file = out_dir / f"{nb.stem}.json"
     results_file.unlink(missing_ok=True)
-    os.environ.setdefault("LVD_PLAIN_PROGRESS", "30")
+    os.environ.setdefault("LVD_PLAIN_PROGRESS", "1")
     os.environ["LVD_ROOT"] = str(nb.resolve().parent.parent)  # the checkout this chapter belongs to
     row = dict(chapter=nb.stem, profile=profile, device=None, status="ok", wall_s=None, metrics={}, error=None)
     t0 = time.perf_counter()
     try:
-        pm.execute_notebook(str(nb), str(out_dir / nb.name), parameters=dict(profile=profile, out_dir=str(out_dir)),
-                            cwd=str(out_dir), kernel_name=kernel_name, progress_bar=False, log_output=False)
+        _execute(nb, out_dir / nb.name, out_dir, dict(profile=profile, out_dir=str(out_dir)), kernel_name)
     except Exception as e:  # papermill raises PapermillExecutionError with the failing cell's error
         row.update(status="failed", error=f"{type(e).__name__}: {getattr(e, 'ename', '')} {getattr(e, 'evalue', e)}".strip())
     row["wall_s"] = round(time.perf_counter() - t0, 1)
@@ -103,7 +113,7 @@ def run_course(profile: str = "quick", only=None, out="executed", record: bool |
     chapters = find_chapters(only=only)
     out = Path(out).resolve(); out.mkdir(parents=True, exist_ok=True)
     rows = []
-    bar = tqdm(chapters, desc=f"lvd course ({profile})", unit="chapter")
+    bar = tqdm(chapters, desc=f"lvd course ({profile})", unit="chapter", disable=None)  # None: off without a terminal
     for nb in bar:
         bar.set_postfix_str(nb.stem)
         row = run_chapter(nb, out, profile)
@@ -146,10 +156,9 @@ def notebook_markdown(nb) -> str:
 
 def execute_index(dest, root=None) -> Path:
     "Execute `nbs/index.ipynb` with papermill into the folder `dest`; return the executed copy's path."
-    import papermill as pm
     root = Path(root or find_repo_root()); dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
     out = dest / "index.ipynb"
-    pm.execute_notebook(str(root / "nbs" / "index.ipynb"), str(out), cwd=str(root / "nbs"), progress_bar=False)
+    _execute(root / "nbs" / "index.ipynb", out, root / "nbs")
     return out
 
 def build_readme(root=None, write: bool = True) -> str:
@@ -162,23 +171,119 @@ def build_readme(root=None, write: bool = True) -> str:
     return text
 
 # %% ../nbs/00b_course.ipynb #68d52d41
+_NBDEV_ONLY = ("default_exp", "export", "exports", "exporti", "hide")   # directives Quarto must not see
+_ABS_PATH = re.compile(r"(?<![\w.~])/(?:tmp|home|root|Users|work|content|private|var|mnt|opt)/[^\s\"'`<>)\]]*")
+WIDGET_NOTE = ("*Interactive controls: they need a live kernel (JupyterLab or Colab). "
+               "The figure above shows their starting values.*")
+
+def _split_opening(text: str) -> tuple[str, str, str]:
+    "The opening Markdown cell of a chapter as `(title, description, rest)`: '# title', then '> description' lines."
+    lines = text.splitlines()
+    if not lines or not re.match(r"^# \S", lines[0]):
+        raise ValueError(f"expected the first Markdown cell to start with '# Title', got {lines[:1]}")
+    title, i = lines[0][2:].strip(), 1
+    while i < len(lines) and not lines[i].strip(): i += 1
+    desc = []
+    while i < len(lines) and lines[i].startswith(">"):
+        desc.append(lines[i][1:].strip()); i += 1
+    return title, " ".join(desc).strip(), "\n".join(lines[i:]).strip("\n")
+
+def _scrub_paths(text: str, known=()) -> str:
+    "Replace the machine's absolute paths in an output's text: the known folders by their names, any other by `...`."
+    for path, name in known: text = text.replace(str(path), name)
+    return _ABS_PATH.sub(lambda m: ".../" + Path(m.group(0)).name, text)
+
+def _site_outputs(outputs: list, known) -> list:
+    "Outputs as the site shows them: machine paths scrubbed, widgets replaced by a note under their static figure."
+    result = []
+    for o in outputs:
+        o = json.loads(json.dumps(o))
+        o.get("metadata", {}).pop("papermill", None)
+        data = o.get("data", {})
+        if "application/vnd.jupyter.widget-view+json" in data:
+            result.append(dict(output_type="display_data", metadata={}, data={"text/markdown": WIDGET_NOTE}))
+            continue
+        if "text" in o: o["text"] = _scrub_paths("".join(o["text"]), known)
+        for mime in [m for m in data if m.startswith("text/") or m == "application/json"]:
+            data[mime] = _scrub_paths(data[mime] if isinstance(data[mime], str) else "".join(data[mime]), known)
+        result.append(o)
+    return result
+
+def _run_note(profile: str | None, device: str | None) -> str:
+    "The callout that replaces the parameter cells: which profile and device produced this page."
+    size = {"quick": "the smoke-test size, seconds per model: its numbers and figures are not the trained results "
+                     "the prose discusses", "cpu": "the laptop size, on CPU cores",
+            "full": "the papers' settings, on a GPU"}.get(profile, "")
+    where = f" on `{device}`" if device else ""
+    return (f"::: {{.callout-note}}\nThis page was executed by `lvd course --profile {profile}`{where}"
+            + (f" ({size})" if size else "") + ". Run it yourself with the Colab badge above or in JupyterLab; "
+            "`profile` in the notebook's parameter cell chooses the size.\n:::")
+
+def site_notebook(nb: dict, profile: str | None = None, device: str | None = None, known_paths=()) -> dict:
+    """An executed notebook (nbformat dict) made into a page of the Quarto site: title and description as front
+    matter and the rest of the opening cell kept, exported code shown (its nbdev directives removed), `#| hide`,
+    Colab and parameter cells removed (one note says which profile and device produced the page), machine paths
+    scrubbed from outputs, widgets replaced by a note under their static figure."""
+    cells = nb["cells"]
+    first = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown"), None)
+    if first is None: raise ValueError("expected a notebook with a Markdown cell holding its '# Title'")
+    title, desc, rest = _split_opening("".join(cells[first]["source"]))
+    front = "---\n" + f"title: {json.dumps(title, ensure_ascii=False)}\n" + \
+            (f"description: {json.dumps(desc, ensure_ascii=False)}\n" if desc else "") + "---"
+    out = [dict(cell_type="raw", metadata={}, source=front)]
+    module = next((m.group(1) for c in cells if c["cell_type"] == "code"
+                   for m in [re.search(r"^#\|\s*default_exp\s+(\S+)", "".join(c["source"]), re.M)] if m), None)
+    noted = False
+    for i, c in enumerate(cells):
+        src, tags = "".join(c["source"]), c.get("metadata", {}).get("tags", [])
+        if i == first:
+            if rest: out.append(dict(cell_type="markdown", metadata={}, source=rest))
+            continue
+        if c["cell_type"] != "code":
+            out.append(dict(cell_type=c["cell_type"], metadata={}, source=src)); continue
+        if "colab" in tags: continue
+        if "parameters" in tags or "injected-parameters" in tags:
+            if "injected-parameters" in tags:
+                m = re.search(r"^profile\s*=\s*['\"](\w+)['\"]", src, re.M)
+                profile = profile or (m.group(1) if m else None)
+            if not noted:
+                out.append(dict(cell_type="markdown", metadata={}, source="PROFILE-NOTE")); noted = True
+            continue
+        lines, heads = src.splitlines(), []
+        while lines and _directive.match(lines[0]): heads.append(lines.pop(0))
+        name = lambda h: re.split(r"[:\s]", _directive.match(h).group(1))[0]
+        names, code = {name(h) for h in heads}, "\n".join(lines)
+        if "hide" in names: continue
+        keep = [h for h in heads if name(h) not in _NBDEV_ONLY]
+        if names & {"export", "exports", "exporti"} and module:
+            code = f"# exported to lvd.{module}\n" + code
+        if not code.strip() and not c.get("outputs"): continue
+        out.append(dict(cell_type="code", execution_count=c.get("execution_count"), metadata={},
+                        source="\n".join(keep + [code.strip("\n")]), outputs=_site_outputs(c.get("outputs", []), known_paths)))
+    for c in out:
+        if c["source"] == "PROFILE-NOTE": c["source"] = _run_note(profile, device)
+    meta = {k: v for k, v in nb.get("metadata", {}).items() if k in ("kernelspec", "language_info")}
+    return dict(nbformat=4, nbformat_minor=5, metadata=meta, cells=[dict(c, id=f"c{k:03d}") for k, c in enumerate(out)])
+
 def process_for_docs(executed="executed", dest="site", root=None) -> list[Path]:
-    "Run nbdev's doc processors over the executed chapters in `executed`, plus an executed index, into `dest`."
-    from execnb.nbio import read_nb, write_nb
-    from nbdev.processors import FilterDefaults, add_show_docs, exec_show_docs
-    from nbdev.process import NBProcessor
+    "Make the executed chapters in `executed` (from `lvd course`), plus an executed index, into site pages in `dest`."
     root = Path(root or find_repo_root()); executed, dest = Path(executed), Path(dest)
     sources = [executed / p.name for p in find_chapters(root / "nbs")]
-    missing = [str(p) for p in sources if not p.exists()]
-    if missing: raise FileNotFoundError(f"expected executed chapters from `lvd course`, missing {missing}")
+    missing = [p.name for p in sources if not p.exists()]
+    if missing: raise FileNotFoundError(f"expected executed chapters in {executed} (run `lvd course` first), missing {missing}")
+    runs = {r["chapter"]: r for r in json.loads((executed / "results.json").read_text())} \
+        if (executed / "results.json").exists() else {}
     dest.mkdir(parents=True, exist_ok=True)
+    known = [(executed.resolve(), "executed"), (root.resolve(), "lvd"), (Path.home(), "~")]
     written = []
-    procs = [p for p in FilterDefaults().base_procs() if p not in (add_show_docs, exec_show_docs)]
-    for src in [execute_index(dest, root)] + sources:
-        nb = read_nb(src)
-        NBProcessor(nb=nb, procs=procs, process=True)
-        write_nb(nb, dest / src.name); written.append(dest / src.name)
+    with tempfile.TemporaryDirectory() as tmp:
+        for src in [execute_index(tmp, root)] + sources:
+            run = runs.get(src.stem, {})
+            page = site_notebook(json.loads(src.read_text()), run.get("profile"), run.get("device"), known)
+            (dest / src.name).write_text(json.dumps(page, indent=1, ensure_ascii=False) + "\n")
+            written.append(dest / src.name)
     return written
+
 
 # %% ../nbs/00b_course.ipynb #ff2ece0e
 def main(argv=None) -> int:

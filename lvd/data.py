@@ -14,9 +14,10 @@ from .core import check_shape
 from .dvae import FrameClassifier, fit_classifier
 
 # %% auto #0
-__all__ = ['ATTRIBUTES', 'ATTRIBUTE_NAMES', 'ACTIONS', 'DIRECTIONS', 'N_CHARACTERS', 'N_FRAMES', 'CELL', 'SPRITES_ENV', 'JUDGES',
-           'clip_cells', 'sprites_root', 'build_sprites', 'sprites_split', 'Sprites', 'load_sprites', 'attribute_grid',
-           'judge_labels', 'as_clip_image', 'start_anywhere', 'sprite_judges', 'judge_probabilities', 'judge_scores']
+__all__ = ['ATTRIBUTES', 'ATTRIBUTE_NAMES', 'ACTIONS', 'DIRECTIONS', 'N_CHARACTERS', 'N_FRAMES', 'CELL', 'SPRITES_ENV',
+           'SPRITES_URL', 'JUDGES', 'clip_cells', 'sprites_root', 'clone_sprites', 'build_sprites', 'sprites_split',
+           'Sprites', 'load_sprites', 'attribute_grid', 'judge_labels', 'as_clip_image', 'start_anywhere',
+           'sprite_judges', 'judge_probabilities', 'judge_scores']
 
 # %% ../nbs/08_sprites.ipynb #bbde4bd8
 ATTRIBUTES = ("body", "bottomwear", "topwear", "hair")   # skin, pants, shirt, hair: 6 values each
@@ -51,6 +52,19 @@ def sprites_root(path=None) -> Path:
     if missing: raise FileNotFoundError(f"expected Sprites layer files in {root}, missing {len(missing)}: "
                                         f"{', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''}; {hint}")
     return root
+
+SPRITES_URL = "https://github.com/YingzhenLi/Sprites"
+
+def clone_sprites(dest, url: str = SPRITES_URL) -> Path:
+    "Clone the Sprites layers from `url` into `dest` with git (a shallow clone), unless a clone is there; return `dest`."
+    import shutil, subprocess
+    dest = Path(dest).expanduser()
+    if not (dest / "body").is_dir():
+        if shutil.which("git") is None: raise FileNotFoundError(f"expected the git command to clone {url}, found none")
+        if dest.exists() and any(dest.iterdir()):
+            raise FileExistsError(f"expected {dest} to be empty or a clone of {url}, found other files there")
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", url, str(dest)], check=True)
+    return sprites_root(dest)
 
 # %% ../nbs/08_sprites.ipynb #ead1f7d9
 def _load_cells(file: Path) -> np.ndarray:

@@ -11,8 +11,9 @@ from matplotlib import animation
 from .core import check_shape, check_frames
 
 # %% auto #0
-__all__ = ['TRAIN_COLOR', 'TEST_COLOR', 'PRED_COLOR', 'plot_trajectory_split', 'plot_vector_field', 'show_sequences',
-           'animate_sequences']
+__all__ = ['TRAIN_COLOR', 'TEST_COLOR', 'PRED_COLOR', 'PAGE_PX', 'MIN_TEXT_PX', 'plot_trajectory_split', 'plot_vector_field',
+           'show_sequences', 'animate_sequences', 'legibility_problems', 'figure_problems', 'check_figures',
+           'interactive_figure']
 
 # %% ../nbs/00a_plotting.ipynb #8d243a69
 TRAIN_COLOR, TEST_COLOR, PRED_COLOR = "#08306b", "#6baed6", "#fd8d3c"
@@ -38,7 +39,7 @@ def plot_trajectory_split(truth, n_train: int, pred=None, t=None, ax=None, title
         ax.plot(*truth[n_train:].T, color=TEST_COLOR, lw=2.5, label="test")
         if pred is not None: ax.plot(*_np(pred).T, color=PRED_COLOR, lw=1.2, label=label_pred)
         ax.set_xlabel("x"); ax.set_ylabel("y"); ax.set_aspect("equal", adjustable="datalim")
-    ax.set_title(title); ax.legend(loc="best", fontsize=8)
+    ax.set_title(title); ax.legend(loc="best", fontsize=9)
     return ax
 
 # %% ../nbs/00a_plotting.ipynb #fd784b39
@@ -64,21 +65,31 @@ def _to_image(frame):
     f = _np(frame)
     return f[0] if f.shape[0] == 1 else np.transpose(f, (1, 2, 0))
 
+def _grid_fontsize(grid_width_in: float, label_chars: int = 0, page_px: float = 900, min_px: float = 8.5) -> float:
+    """Font size (points) whose text stays `min_px` high when a grid `grid_width_in` inches wide, plus row labels of
+    `label_chars` characters, is shrunk to a page `page_px` wide; at least 9 points."""
+    k = min_px * 72 / page_px   # points per inch of figure width
+    return max(9.0, k * (grid_width_in + 0.3) / max(0.5, 1 - k * 0.6 * label_chars / 72))
+
 def show_sequences(frames, row_labels=None, times=None, max_frames: int = 20, size: float = 1.0, title: str = ""):
-    "Grid of image sequences `(B, T, C, H, W)`: one row per sequence, one column per time step."
+    """Grid of image sequences `(B, T, C, H, W)`: one row per sequence, one column per time step. Its labels grow with
+    the number of columns, so that they stay legible when the site shrinks a wide grid to the page."""
     frames = check_frames(torch.as_tensor(frames), "frames")
     B, T = frames.shape[:2]
     cols = np.unique(np.linspace(0, T - 1, min(T, max_frames)).round().astype(int))
-    fig, axs = plt.subplots(B, len(cols), figsize=(size * len(cols), size * B + (0.3 if title else 0)), squeeze=False)
+    fs = _grid_fontsize(size * len(cols), max((len(str(l)) for l in row_labels), default=0) if row_labels is not None else 0)
+    top = 0.25 + 1.3 * fs / 72 if title else 0   # inches above the grid for the title
+    fig, axs = plt.subplots(B, len(cols), figsize=(size * len(cols), size * B + top), squeeze=False)
     for b in range(B):
         for j, k in enumerate(cols):
             ax = axs[b, j]
             ax.imshow(_to_image(frames[b, k]), cmap="gray", vmin=0, vmax=1)
             ax.set_xticks([]); ax.set_yticks([])
-            if b == 0: ax.set_title(f"t={_np(times)[k]:.2g}" if times is not None else f"{k}", fontsize=8)
-        if row_labels is not None: axs[b, 0].set_ylabel(row_labels[b], fontsize=8)
-    if title: fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+            if b == 0: ax.set_title(f"t={_np(times)[k]:.2g}" if times is not None else f"{k}", fontsize=fs)
+        if row_labels is not None:   # horizontal, left of the row: long labels never run into the next row
+            axs[b, 0].set_ylabel(row_labels[b], fontsize=fs, rotation=0, ha="right", va="center")
+    if title: fig.suptitle(title, fontsize=fs * 1.15, y=1 - 0.08 / fig.get_figheight(), va="top")
+    fig.tight_layout(pad=0.2, w_pad=0.1, h_pad=0.1, rect=(0, 0, 1, 1 - top / fig.get_figheight()))
     return fig
 
 # %% ../nbs/00a_plotting.ipynb #e4833605
@@ -100,3 +111,112 @@ def animate_sequences(frames, labels=None, interval: int = 150, size: float = 2.
     html = HTML(anim.to_jshtml())
     plt.close(fig)
     return html
+
+# %% ../nbs/00a_plotting.ipynb #bacfb7a5
+PAGE_PX, MIN_TEXT_PX = 900, 8.0   # the site's content width, and the smallest text a reader should get
+
+def legibility_problems(texts, axes, width_px: float, page_px: float = PAGE_PX, min_px: float = MIN_TEXT_PX) -> list[str]:
+    """Problems of one rendered figure shown `page_px` wide at most: text smaller than `min_px` once scaled, two
+    texts overlapping, a text running into an axes that is not its own. `texts` are `(string, size_px, box, axes)`
+    and `axes` are `(axes, box)`, boxes `(x0, y0, x1, y1)` in the image's pixels; `width_px` is the image's width."""
+    scale, found = min(1.0, page_px / width_px), []
+    def overlap(a, b, tol=1.0): return min(a[2], b[2]) - max(a[0], b[0]) > tol and min(a[3], b[3]) - max(a[1], b[1]) > tol
+    def same(a, b): return max(abs(x - y) for x, y in zip(a, b)) <= 1.0   # a twin axes shares its box
+    boxes = {id(a): abox for a, abox in axes}
+    for s, px, box, ax in texts:
+        if px * scale < min_px: found.append(f"text {s!r} is {px * scale:.1f} px high at {page_px} px page width")
+        own = boxes.get(id(ax))
+        if any(a is not ax and overlap(box, abox) and not (own and same(own, abox)) for a, abox in axes):
+            found.append(f"text {s!r} runs into a neighbouring panel")
+    for i, (s, _, box, _) in enumerate(texts):
+        found += [f"texts {s!r} and {t!r} overlap" for t, _, other, _ in texts[i + 1:] if overlap(box, other)]
+    return list(dict.fromkeys(found))
+
+def _record_drawing() -> list:
+    """Make matplotlib note every text and axes it draws (installed once per process); return the list of notes,
+    `(kind, renderer, item)`, which lives on the patched method so that every copy of this code shares it."""
+    import functools
+    from matplotlib.axes import Axes
+    from matplotlib.text import Text
+    if hasattr(Text.draw, "_lvd_drawn"): return Text.draw._lvd_drawn
+    text_draw, axes_draw, drawn = Text.draw, Axes.draw, []
+    @functools.wraps(text_draw)
+    def draw_text(self, renderer, *a, **k):
+        out = text_draw(self, renderer, *a, **k)
+        if self.get_visible() and self.get_text().strip() and renderer is not None:
+            box = self.get_window_extent(renderer)
+            if box.width > 0 and box.height > 0:
+                drawn.append(("text", renderer, (self.get_text().strip()[:40],
+                                                  renderer.points_to_pixels(self.get_fontsize()), tuple(box.extents), self.axes)))
+        return out
+    @functools.wraps(axes_draw)
+    def draw_axes(self, renderer, *a, **k):
+        drawn.append(("axes", renderer, (self, tuple(self.get_window_extent(renderer).extents))))
+        return axes_draw(self, renderer, *a, **k)
+    draw_text._lvd_drawn = drawn
+    Text.draw, Axes.draw = draw_text, draw_axes
+    return drawn
+
+def _last_render_problems(drawn, page_px, min_px) -> list[str]:
+    "Legibility problems of the image rendered last (with `bbox_inches='tight'` the final draw is the image)."
+    if not drawn: return []
+    last = drawn[-1][1]
+    return legibility_problems([x for kind, r, x in drawn if kind == "text" and r is last],
+                               [x for kind, r, x in drawn if kind == "axes" and r is last], last.width, page_px, min_px)
+
+def figure_problems(fig, page_px: float = PAGE_PX, min_px: float = MIN_TEXT_PX) -> list[str]:
+    "Render `fig` as a notebook shows it (PNG, tight bounding box) and return its `legibility_problems`."
+    import io
+    drawn = _record_drawing(); drawn.clear()
+    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight", metadata={"Software": "lvd.figure_problems"})
+    found = _last_render_problems(drawn, page_px, min_px); drawn.clear()
+    return found
+
+def check_figures(log=None, page_px: float = PAGE_PX, min_px: float = MIN_TEXT_PX):
+    """From now on check every figure this process renders (the inline backend renders each figure a notebook
+    shows) with `legibility_problems`, and append what is found to the file `log` as JSON lines, or warn when
+    there is no log. `log` defaults to `$LVD_CHECK_FIGURES`, which the course's tests set for every chapter."""
+    import functools, json, os, warnings
+    from matplotlib.backend_bases import FigureCanvasBase
+    if getattr(FigureCanvasBase.print_figure, "_lvd_checked", False): return
+    log, print_figure = log or os.environ.get("LVD_CHECK_FIGURES") or None, FigureCanvasBase.print_figure
+    drawn = _record_drawing()
+    @functools.wraps(print_figure)
+    def checked_print(self, *a, **k):
+        if (k.get("metadata") or {}).get("Software") == "lvd.figure_problems": return print_figure(self, *a, **k)
+        drawn.clear()
+        result = print_figure(self, *a, **k)
+        found, fig = _last_render_problems(drawn, page_px, min_px), self.figure
+        title = fig._suptitle.get_text() if fig._suptitle else next((ax.get_title() for ax in fig.axes if ax.get_title()), "")
+        if found and log is None: warnings.warn(f"figure {title!r}: " + "; ".join(found[:5]))
+        elif found:
+            with open(log, "a") as f: f.write(json.dumps(dict(figure=title, problems=found)) + "\n")
+        drawn.clear()
+        return result
+    checked_print._lvd_checked = True
+    FigureCanvasBase.print_figure = checked_print
+
+# %% ../nbs/00a_plotting.ipynb #00c78da6
+def interactive_figure(draw, **controls):
+    """Show `draw(**values)` as a figure with ipywidgets `controls` (abbreviations such as `x0=(-1.0, 1.0)` or
+    widgets) that redraw it in place. The figure at the starting values is an ordinary image output, so a page
+    without a kernel (the rendered site) still shows it. `draw` returns a figure or draws on the current one;
+    its keyword arguments that have no control keep their defaults. Returns the `ipywidgets.interactive`."""
+    import functools, inspect, io
+    import ipywidgets as widgets
+    from IPython.display import Image, display
+    def render(**values):
+        fig = draw(**values)
+        fig = fig if isinstance(fig, plt.Figure) else plt.gcf()
+        buf = io.BytesIO(); fig.savefig(buf, format="png", bbox_inches="tight"); plt.close(fig)
+        return Image(buf.getvalue())
+    handle = None
+    @functools.wraps(draw)
+    def redraw(**values):
+        if handle is not None: handle.update(render(**values))
+    fixed = {k: widgets.fixed(p.default) for k, p in inspect.signature(draw).parameters.items()
+             if k not in controls and p.default is not inspect.Parameter.empty}
+    ui = widgets.interactive(redraw, **controls, **fixed)
+    handle = display(render(**ui.kwargs), display_id=True)
+    display(ui)
+    return ui

@@ -25,7 +25,8 @@ def root():
 def quick_course(tmp_path_factory):
     "Run `lvd course --profile quick` once, through the console command, in a temporary folder."
     out = tmp_path_factory.mktemp("executed")
-    env = dict(os.environ, LVD_THREADS=os.environ.get("LVD_THREADS", "2"))
+    figures = out.parent / f"{out.name}-figures.jsonl"   # every figure's legibility problems (lvd.plotting.check_figures)
+    env = dict(os.environ, LVD_THREADS=os.environ.get("LVD_THREADS", "2"), LVD_CHECK_FIGURES=str(figures))
     from lvd.course import chapter_id, find_chapters
     only = [] if not SPRITES_SKIP else \
         ["--only"] + [chapter_id(p) for p in find_chapters(ROOT / "nbs") if chapter_id(p) not in SPRITES_CHAPTERS]
@@ -33,4 +34,4 @@ def quick_course(tmp_path_factory):
                           capture_output=True, text=True, timeout=900)
     results = out / "results.json"
     rows = {r["chapter"]: r for r in json.loads(results.read_text())} if results.exists() else {}
-    return dict(out=out, rows=rows, returncode=proc.returncode, log=proc.stdout + proc.stderr)
+    return dict(out=out, rows=rows, returncode=proc.returncode, log=proc.stdout + proc.stderr, figures=figures)

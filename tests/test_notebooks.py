@@ -33,15 +33,3 @@ def test_chapter_writes_results(quick_course, chapter):
 def test_nothing_written_into_nbs(root):
     stray = [p.name for p in (root / "nbs").iterdir() if p.suffix not in (".ipynb",) and not p.name.startswith(".")]
     assert stray == [], f"chapters must write into out_dir, not nbs/: {stray}"
-
-def test_docs_processing(quick_course, tmp_path):
-    "nbdev's doc processors run over the executed copies; hidden cells and export directives are gone."
-    from lvd.course import process_for_docs
-    if SPRITES_SKIP: pytest.skip(SPRITES_SKIP)
-    written = process_for_docs(quick_course["out"], tmp_path)
-    assert {p.name for p in written} == {"index.ipynb"} | {f"{c}.ipynb" for c in CHAPTERS}
-    for p in written:
-        cells = [c for c in json.loads(p.read_text())["cells"] if c["cell_type"] == "code"]
-        heads = ["".join(c["source"]).lstrip().split("\n")[0] for c in cells]
-        left = [h for h in heads if h.startswith(("#| export", "#| hide", "#| default_exp"))]
-        assert not left, f"{p.name}: nbdev directives left for Quarto: {left}"

@@ -40,15 +40,21 @@ def test_notebooks_committed_clean_with_parameters(root):
         assert f"colab.research.google.com/github/lvd-course/lvd/blob/main/nbs/{p.name}" in first, f"{p.name}: no Colab link to itself"
 
 def test_notebook_markdown_is_markdown(root):
-    "Markdown cells hold Markdown: one '# Title' heading on top, and no '# '-commented lines left over from a script format."
+    "Markdown cells hold Markdown: one '# Title' heading on top, no other level-1 heading, no '# '-commented lines."
     for p in sorted((root / "nbs").glob("*.ipynb")):
         cells = [c for c in json.loads(p.read_text())["cells"] if c["cell_type"] == "markdown"]
         title = "".join(cells[0]["source"]).splitlines()[0]
         assert re.match(r"^# [^#]", title), f"{p.name}: the first markdown line should be a '# Title', got {title!r}"
-        for c in cells:
+        for i, c in enumerate(cells):
             lines = [l for l in "".join(c["source"]).splitlines() if l.strip()]
             assert not (len(lines) > 1 and all(l.startswith("#") for l in lines)), \
                 f"{p.name}: a markdown cell is commented out line by line: {lines[0]!r}"
+            fenced, prose = False, []
+            for l in lines[1 if i == 0 else 0:]:
+                if l.lstrip().startswith("```"): fenced = not fenced
+                elif not fenced: prose.append(l)
+            stray = [l for l in prose if re.match(r"^# ", l)]
+            assert not stray, f"{p.name}: a level-1 heading below the title would enter the site's contents: {stray}"
 
 def test_readme_is_generated_from_index(root):
     assert (root / "README.md").read_text() == build_readme(root, write=False), "README.md is stale: run `lvd readme`"
