@@ -231,9 +231,11 @@ def site_notebook(nb: dict, profile: str | None = None, device: str | None = Non
     front = "---\n" + f"title: {json.dumps(title, ensure_ascii=False)}\n" + \
             (f"description: {json.dumps(desc, ensure_ascii=False)}\n" if desc else "") + "---"
     out = [dict(cell_type="raw", metadata={}, source=front)]
-    module = next((m.group(1) for c in cells if c["cell_type"] == "code"
-                   for m in [re.search(r"^#\|\s*default_exp\s+(\S+)", "".join(c["source"]), re.M)] if m), None)
-    noted = False
+    code_src = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    module = next((m.group(1) for s in code_src for m in [re.search(r"^#\|\s*default_exp\s+(\S+)", s, re.M)] if m), None)
+    injected = next(("".join(c["source"]) for c in cells if "injected-parameters" in c.get("metadata", {}).get("tags", [])), "")
+    m = re.search(r"^profile\s*=\s*['\"](\w+)['\"]", injected, re.M)
+    profile, noted = profile or (m.group(1) if m else None), False
     for i, c in enumerate(cells):
         src, tags = "".join(c["source"]), c.get("metadata", {}).get("tags", [])
         if i == first:
@@ -242,12 +244,9 @@ def site_notebook(nb: dict, profile: str | None = None, device: str | None = Non
         if c["cell_type"] != "code":
             out.append(dict(cell_type=c["cell_type"], metadata={}, source=src)); continue
         if "colab" in tags: continue
-        if "parameters" in tags or "injected-parameters" in tags:
-            if "injected-parameters" in tags:
-                m = re.search(r"^profile\s*=\s*['\"](\w+)['\"]", src, re.M)
-                profile = profile or (m.group(1) if m else None)
-            if not noted:
-                out.append(dict(cell_type="markdown", metadata={}, source="PROFILE-NOTE")); noted = True
+        if "parameters" in tags or "injected-parameters" in tags:   # both give way to one note
+            if not noted: out.append(dict(cell_type="markdown", metadata={}, source=_run_note(profile, device)))
+            noted = True
             continue
         lines, heads = src.splitlines(), []
         while lines and _directive.match(lines[0]): heads.append(lines.pop(0))
@@ -255,13 +254,12 @@ def site_notebook(nb: dict, profile: str | None = None, device: str | None = Non
         names, code = {name(h) for h in heads}, "\n".join(lines)
         if "hide" in names: continue
         keep = [h for h in heads if name(h) not in _NBDEV_ONLY]
-        if names & {"export", "exports", "exporti"} and module:
-            code = f"# exported to lvd.{module}\n" + code
+        target = next((h.split()[-1] for h in heads if name(h) in ("export", "exports", "exporti") and len(h.split()) > 2), module)
+        if names & {"export", "exports", "exporti"} and target:
+            code = f"# exported to lvd.{target}\n" + code
         if not code.strip() and not c.get("outputs"): continue
         out.append(dict(cell_type="code", execution_count=c.get("execution_count"), metadata={},
                         source="\n".join(keep + [code.strip("\n")]), outputs=_site_outputs(c.get("outputs", []), known_paths)))
-    for c in out:
-        if c["source"] == "PROFILE-NOTE": c["source"] = _run_note(profile, device)
     meta = {k: v for k, v in nb.get("metadata", {}).items() if k in ("kernelspec", "language_info")}
     return dict(nbformat=4, nbformat_minor=5, metadata=meta, cells=[dict(c, id=f"c{k:03d}") for k, c in enumerate(out)])
 
