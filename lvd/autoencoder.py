@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import torch
 from torch import nn
-from .core import check_frames, check_shape, fit
+from .core import check_count, check_dtype, check_finite, check_frames, check_input, check_shape, fit
 from .ode import spiral_trajectory
 
 # %% auto #0
@@ -17,6 +17,7 @@ __all__ = ['render_balls', 'gaussian_ball_videos', 'spatial_encoding', 'ConvAuto
 # %% ../nbs/02_autoencoders.ipynb #5201e255
 def render_balls(centres: torch.Tensor, size: int = 28, sigma: float = 2.0) -> torch.Tensor:
     "Images `(..., size, size)` of a Gaussian of peak 1 and width `sigma` at each of `centres` `(..., 2)`, given as (x, y) pixels."
+    centres = check_finite(check_dtype(centres, "centres"), "centres")
     r = torch.arange(size, dtype=torch.float32)
     dx, dy = r - centres[..., 0, None], r - centres[..., 1, None]
     return torch.exp(-(dx[..., None, :] ** 2 + dy[..., :, None] ** 2) / (2 * sigma ** 2))
@@ -25,7 +26,7 @@ def gaussian_ball_videos(n: int, T: int = 20, size: int = 28, sigma: float = 2.0
                          duration: float = 1.0, w0: float = 10.0, lam: float = 1.5, seed: int = 0):
     """Videos of a Gaussian ball on chapter 01's spirals: times `(T,)` in seconds, frames `(n, T, 1, size, size)`
     in [0, 1] and ball centres `(n, T, 2)` as (x, y) pixel coordinates. Seeded, generated on the fly."""
-    if n < 1 or T < 2: raise ValueError(f"expected n >= 1 and T >= 2, got n={n}, T={T}")
+    n, T = check_count(n, "n"), check_count(T, "T", minimum=2)
     if not 0 <= margin < (size - 1) / 2: raise ValueError(f"margin {margin} leaves no room in a {size}-pixel frame")
     if sigma <= 0 or duration <= 0: raise ValueError(f"expected positive sigma and duration, got {sigma}, {duration}")
     g = torch.Generator().manual_seed(seed)
@@ -76,19 +77,19 @@ class ConvAutoencoder(nn.Module):
 
     def encode(self, frames: torch.Tensor) -> torch.Tensor:
         "Latents `(B, latent_dim)` of frames `(B, C, H, W)`."
-        check_shape(frames, ("B", self.channels, self.size, self.size), "frames")
+        frames = check_input(frames, ("B", self.channels, self.size, self.size), "frames", values=(0, 1), dtype=next(self.parameters()).dtype)
         if len(self.coords): frames = torch.cat([frames, self.coords.expand(len(frames), -1, -1, -1)], 1)
         return self.encoder(frames)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         "Frames `(B, C, H, W)` from latents `(B, latent_dim)`; unbounded if `output='linear'` (clamp to show them)."
-        return self.decoder(check_shape(z, ("B", self.latent_dim), "latents"))
+        return self.decoder(check_input(z, ("B", self.latent_dim), "latents", dtype=next(self.parameters()).dtype))
 
     def forward(self, frames): return self.decode(self.encode(frames))
 
 # %% ../nbs/02_autoencoders.ipynb #74e0cf9b
 def fit_autoencoder(model: ConvAutoencoder, videos: torch.Tensor, steps: int, batch_size: int = 64, lr: float = 1e-3,
-                    latent_reg: float = 0.0, seed: int = 0, desc: str = "autoencoder") -> list[float]:
+                    latent_reg: float = 0.0, seed: int = 0, desc: str = "autoencoder", clip: float | None = None) -> list[float]:
     "Train on random frames of `videos` `(N, T, C, H, W)` with MSE plus `latent_reg` times the mean squared latent; return the loss history."
     frames = check_frames(videos).flatten(0, 1)
     device = next(model.parameters()).device
@@ -97,19 +98,20 @@ def fit_autoencoder(model: ConvAutoencoder, videos: torch.Tensor, steps: int, ba
         batch = frames[torch.randint(len(frames), (batch_size,), generator=g)].to(device)
         z = model.encode(batch)
         return ((model.decode(z) - batch) ** 2).mean() + latent_reg * (z ** 2).mean()
-    return fit(model, step_loss, steps, lr=lr, clip=None, schedule="constant", desc=desc)
+    return fit(model, step_loss, steps, lr=lr, clip=clip, schedule="constant", desc=desc)
 
 @torch.no_grad()
 def reconstruct(model: ConvAutoencoder, videos: torch.Tensor, clamp: bool = True) -> torch.Tensor:
     "Autoencode every frame of `videos` `(N, T, C, H, W)`; outputs clamped to [0, 1] unless `clamp=False`."
-    device = next(model.parameters()).device
+    videos, device = check_frames(videos), next(model.parameters()).device
     out = model(videos.flatten(0, 1).to(device)).cpu().reshape(videos.shape)
     return out.clamp(0, 1) if clamp else out
 
 # %% ../nbs/02_autoencoders.ipynb #ce13b4de
 def affine_r2(z: torch.Tensor, target: torch.Tensor) -> float:
     "R^2 of the least-squares affine map from `z` `(N, d)` to `target` `(N, k)`, pooled over the k outputs."
-    z, target = z.double(), target.double()
+    z, target = check_input(z, ("N", "d"), "z").double(), check_input(target, ("N", "k"), "target").double()
+    if len(target) != len(z): raise ValueError(f"expected as many targets as latents, got {len(target)} and {len(z)}")
     A = torch.cat([z, torch.ones(len(z), 1, dtype=z.dtype)], 1)
     coef = torch.linalg.lstsq(A, target).solution
     resid = ((A @ coef - target) ** 2).sum()
@@ -117,6 +119,7 @@ def affine_r2(z: torch.Tensor, target: torch.Tensor) -> float:
 
 def pca(z: torch.Tensor, k: int = 2, basis: torch.Tensor | None = None):
     "Project `z` `(N, d)` on its first k principal axes; pass the `(mean, axes)` of a previous call as `basis` to reuse them."
+    z = check_input(z, ("N", "d"), "z")
     if basis is None:
         mean = z.mean(0)
         _, _, Vh = torch.linalg.svd(z - mean, full_matrices=False)
@@ -128,7 +131,7 @@ def pca(z: torch.Tensor, k: int = 2, basis: torch.Tensor | None = None):
 # %% ../nbs/02_autoencoders.ipynb #efcc0e8b
 def ball_grid(n: int = 12, size: int = 28, sigma: float = 2.0, margin: float = 3.0):
     "Frames `(n*n, 1, size, size)` of a ball on a regular n x n grid of centres, and the centres `(n*n, 2)` as (x, y)."
-    r = torch.linspace(margin, size - 1 - margin, n)
+    r = torch.linspace(margin, size - 1 - margin, check_count(n, "n"))
     cy, cx = torch.meshgrid(r, r, indexing="ij")
     centres = torch.stack([cx.flatten(), cy.flatten()], -1)
     return render_balls(centres, size, sigma)[:, None], centres

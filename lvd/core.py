@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #3bca72a7
 from __future__ import annotations
-import io, json, math, os, random
+import contextlib, io, json, math, os, random
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,8 +15,8 @@ from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['PROFILES', 'resolve_profile', 'by_profile', 'set_seed', 'get_device', 'setup', 'check_shape', 'check_finite',
-           'check_times', 'check_frames', 'NonFiniteLossError', 'progress', 'fit', 'save_checkpoint', 'load_checkpoint',
-           'write_results']
+           'check_times', 'check_dtype', 'check_input', 'check_frames', 'check_labels', 'check_count',
+           'NonFiniteLossError', 'progress', 'fit', 'replacing', 'save_checkpoint', 'load_checkpoint', 'write_results']
 
 # %% ../nbs/00_core.ipynb #24e13f04
 PROFILES = ("quick", "cpu", "full")
@@ -78,6 +78,7 @@ def check_times(t, name: str = "times") -> torch.Tensor:
     t = torch.as_tensor(t)
     if not t.is_floating_point(): t = t.float()
     check_shape(t, ("T",), name)
+    if len(t) == 0: raise ValueError(f"expected at least one time in {name}, got none")
     check_finite(t, name)
     if len(t) > 1 and not (t[1:] > t[:-1]).all():
         i = int(torch.nonzero(t[1:] <= t[:-1])[0])
@@ -85,17 +86,62 @@ def check_times(t, name: str = "times") -> torch.Tensor:
                          f"followed by {name}[{i+1}]={t[i+1].item():.6g}")
     return t
 
-def check_frames(frames: torch.Tensor, name: str = "frames") -> torch.Tensor:
-    "Check the course's image-sequence convention: shape `(B, T, C, H, W)`, finite, values in [0, 1]."
-    check_shape(frames, ("B", "T", "C", "H", "W"), name)
-    check_finite(frames, name)
-    lo, hi = frames.min().item(), frames.max().item()
-    if lo < 0 or hi > 1: raise ValueError(f"expected {name} with values in [0, 1], got values in [{lo:.3g}, {hi:.3g}]")
-    return frames
+def check_dtype(x, name: str = "input", dtype: torch.dtype | None = None) -> torch.Tensor:
+    """`x` as a floating-point tensor, converted to `dtype` when given (a model passes its parameters' dtype, so that
+    float64 frames meet a float32 model); integers and booleans are refused, since frames stored as 0..255 integers
+    would be read as values up to 255."""
+    x = torch.as_tensor(x)
+    if not x.is_floating_point():
+        hint = " (frames stored as 0..255 integers: divide by 255.0 first)" if x.dtype == torch.uint8 else ""
+        raise TypeError(f"expected {name} as floating-point numbers, got dtype {x.dtype}{hint}")
+    return x if dtype is None else x.to(dtype)
+
+def check_input(x, dims: tuple, name: str = "input", values: tuple | None = None, dtype: torch.dtype | None = None) -> torch.Tensor:
+    """The check at the public doors of the course: `x` as a floating-point tensor (`check_dtype`, to `dtype` if given), of shape `dims`
+    (`check_shape`), with no empty axis, finite, and inside `values = (lo, hi)` when given. Returns the checked
+    tensor, which callers use in place of `x`."""
+    x = check_dtype(x, name, dtype)
+    check_shape(x, dims, name)
+    if x.numel() == 0: raise ValueError(f"expected {name} with no empty axis, got shape {tuple(x.shape)}")
+    check_finite(x, name)
+    if values is not None:
+        lo, hi = x.min().item(), x.max().item()
+        if lo < values[0] or hi > values[1]:
+            hint = " (0..255 values: divide by 255.0 first)" if values == (0, 1) and hi > 2 else ""
+            raise ValueError(f"expected {name} with values in [{values[0]}, {values[1]}], got values in [{lo:.3g}, {hi:.3g}]{hint}")
+    return x
+
+def check_frames(frames: torch.Tensor, name: str = "frames", dtype: torch.dtype | None = None) -> torch.Tensor:
+    """Check the course's image-sequence convention: shape `(B, T, C, H, W)` with no empty axis, floating point
+    (integers are refused; converted to `dtype` if given), finite, values in [0, 1]. Returns the frames."""
+    return check_input(frames, ("B", "T", "C", "H", "W"), name, values=(0, 1), dtype=dtype)
+
+def check_labels(labels, n: int | None = None, name: str = "labels") -> torch.Tensor:
+    "Class labels as a long tensor: refused when floating point (1.7 is no class) or, given `n`, outside `[0, n)`."
+    labels = torch.as_tensor(labels)
+    if labels.is_floating_point() or labels.is_complex() or labels.dtype == torch.bool:
+        raise TypeError(f"expected integer {name}, got dtype {labels.dtype}")
+    labels = labels.long()
+    if n is not None and labels.numel() and (labels.min() < 0 or labels.max() >= n):
+        raise ValueError(f"expected {name} in [0, {n}), got values in [{labels.min().item()}, {labels.max().item()}]")
+    return labels
+
+def check_count(n, name: str, minimum: int = 1) -> int:
+    "A whole number of things (steps, frames, sequences), at least `minimum`: 4.5 and True are refused."
+    import operator
+    try:
+        if isinstance(n, bool): raise TypeError
+        n = operator.index(n)
+    except TypeError: raise TypeError(f"expected {name} to be a whole number, got {n!r}") from None
+    if n < minimum: raise ValueError(f"expected {name} >= {minimum}, got {n}")
+    return n
 
 # %% ../nbs/00_core.ipynb #a6436b7c
 class NonFiniteLossError(FloatingPointError):
-    "Raised by `fit` when the loss becomes NaN or infinite."
+    """Raised by `fit` when the loss turns NaN or infinite, or explodes; `history` holds the losses of the steps
+    before it, and the model has been put back to the weights of the last step whose loss was finite."""
+    def __init__(self, message: str, history: list[float] | None = None):
+        super().__init__(message); self.history = list(history or [])
 
 def _final_line_bar():
     "A tqdm class that draws nothing while it runs and prints its final state, one line of text, when it closes."
@@ -117,11 +163,15 @@ def progress(iterable, **kwargs):
 
 def fit(model: nn.Module, step_loss, steps: int, lr: float = 1e-3, clip: float | None = 1.0,
         schedule: str = "cosine", weight_decay: float = 0.0, desc: str = "training", log_every: int = 10,
-        lr_scale: dict[str, float] | None = None) -> list[float]:
+        lr_scale: dict[str, float] | None = None, max_growth: float = 1e6) -> list[float]:
     """Minimise `step_loss(step)` over `model`'s parameters for `steps` Adam steps; return the loss history.
-    `lr_scale` maps parameter-name prefixes to learning-rate multipliers, e.g. `{"dynamics.": 10}`."""
-    if steps < 1: raise ValueError(f"expected steps >= 1, got {steps}")
+    `lr_scale` maps parameter-name prefixes to learning-rate multipliers, e.g. `{"dynamics.": 10}`. A loss that
+    turns NaN or infinite, or jumps past `max_growth` times the largest loss so far (in absolute value), stops training
+    with `NonFiniteLossError`: the model is put back to the weights of the last step whose loss was finite and
+    left in eval mode, and the error carries the history."""
+    steps = check_count(steps, "steps")
     if schedule not in ("cosine", "constant"): raise ValueError(f"expected schedule 'cosine' or 'constant', got {schedule!r}")
+    if clip is not None and not clip > 0: raise ValueError(f"expected clip > 0 or None, got {clip}")
     named = [(k, p) for k, p in model.named_parameters() if p.requires_grad]
     params, groups = [p for _, p in named], {}
     for k, p in named:
@@ -131,54 +181,109 @@ def fit(model: nn.Module, step_loss, steps: int, lr: float = 1e-3, clip: float |
     opt = torch.optim.Adam([dict(params=ps, lr=lr * m) for m, ps in groups.items()], lr=lr, weight_decay=weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps) if schedule == "cosine" else None
     model.train()
-    history, last = [], None
+    history, last, peak = [], None, 1e-8
+    kept = [p.detach().clone() for p in params]   # the weights of the last step whose loss was finite
     bar = progress(range(steps), desc=desc)
     for step in bar:
         opt.zero_grad(set_to_none=True)
         loss = step_loss(step)
-        if not torch.isfinite(loss):
-            raise NonFiniteLossError(f"loss became {loss.item()} at step {step} of {steps} (last finite loss: {last}); "
-                                     f"try a smaller learning rate (lr={lr}) or tighter clipping (clip={clip})")
+        value = loss.item()
+        exploded = bool(history) and math.isfinite(value) and abs(value) > max_growth * peak
+        if not math.isfinite(value) or exploded:
+            with torch.no_grad():
+                for p, k in zip(params, kept): p.copy_(k)
+            model.eval(); bar.close()
+            what = f"became {value}" if not math.isfinite(value) else \
+                f"grew to {value:.3g}, over {max_growth:g} times the largest before it ({peak:.3g})"
+            raise NonFiniteLossError(f"loss {what} at step {step} of {steps} (last finite loss: {last}); the model is back "
+                                     f"at the weights of step {step - 1 if step else 0}; try a smaller learning rate "
+                                     f"(lr={lr}) or tighter clipping (clip={clip})", history)
+        with torch.no_grad():
+            for p, k in zip(params, kept): k.copy_(p)
         loss.backward()
         if clip is not None: torch.nn.utils.clip_grad_norm_(params, clip)
         opt.step()
         if sched is not None: sched.step()
-        last = loss.item(); history.append(last)
+        last, peak = value, max(peak, abs(value)); history.append(last)
         if step % log_every == 0 or step == steps - 1: bar.set_postfix(loss=f"{last:.3g}", refresh=False)
     model.eval()
     return history
 
 # %% ../nbs/00_core.ipynb #72e5db2c
-def save_checkpoint(path, model: nn.Module, config: dict, **extra) -> Path:
-    "Save `model`'s weights with the `config` (keyword arguments of its class) and any plain `extra` values."
+@contextlib.contextmanager
+def replacing(path):
+    """A temporary path beside `path` to write to: renamed onto `path` when the block ends, removed if it fails.
+    Whoever reads `path` meanwhile, or after a crash, finds the old file whole or the new one, never half of one."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+def _check_plain(value, name: str):
+    "Check that `value` is what `torch.load(weights_only=True)` reads back: None, bool, int, float, str, tensors, lists and str-keyed dicts of them."
+    if value is None or type(value) in (bool, int, float, str) or isinstance(value, torch.Tensor): return
+    if type(value) in (list, tuple):
+        for i, v in enumerate(value): _check_plain(v, f"{name}[{i}]")
+        return
+    if type(value) is dict:
+        for k, v in value.items():
+            if type(k) is not str: raise TypeError(f"expected str keys in {name}, got {k!r}")
+            _check_plain(v, f"{name}[{k!r}]")
+        return
+    raise TypeError(f"expected plain data in {name} (None, bool, int, float, str, tensors, lists, dicts), got "
+                    f"{type(value).__module__}.{type(value).__name__} {value!r:.60}: convert it, e.g. float(x), x.tolist(), str(path)")
+
+def save_checkpoint(path, model: nn.Module, config: dict, **extra) -> Path:
+    """Save `model`'s weights with the `config` (keyword arguments of its class) and any plain `extra` values, through
+    a temporary file and a rename, so that a save killed half-way leaves the previous checkpoint intact."""
+    path = Path(path)
     json.dumps(config)  # fails early, with json's message, on anything that is not plain data
-    torch.save({"state_dict": model.state_dict(), "config": dict(config), "extra": extra}, path)
+    _check_plain(dict(config), "config"); _check_plain(extra, "extra")
+    with replacing(path) as tmp:
+        torch.save({"class": type(model).__name__, "state_dict": model.state_dict(), "config": dict(config), "extra": extra}, tmp)
     return path
 
 def load_checkpoint(path, model_class, map_location="cpu"):
     "Build `model_class(**config)` from a checkpoint written by `save_checkpoint` and load its weights; return `(model, extra)`."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"expected a checkpoint at {path}, found no file there")
-    ckpt = torch.load(path, map_location=map_location, weights_only=True)
-    model = model_class(**ckpt["config"])
-    model.load_state_dict(ckpt["state_dict"])
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as e:
+        raise ValueError(f"expected a {model_class.__name__} checkpoint written by save_checkpoint at {path}, but the file "
+                         f"is empty, cut short or not a checkpoint ({type(e).__name__}: {str(e)[:120]})") from None
+    if not (isinstance(ckpt, dict) and {"state_dict", "config", "extra"} <= set(ckpt)):
+        raise ValueError(f"expected a checkpoint written by save_checkpoint at {path}, found another kind of file")
+    saved = ckpt.get("class", model_class.__name__)
+    if saved != model_class.__name__:
+        raise ValueError(f"expected a {model_class.__name__} checkpoint at {path}, found one of {saved}")
+    try:
+        model = model_class(**ckpt["config"])
+        model.load_state_dict(ckpt["state_dict"])
+    except (TypeError, RuntimeError) as e:
+        raise ValueError(f"the checkpoint at {path} does not fit {model_class.__name__}: {str(e)[:200]}") from None
     return model.eval(), ckpt["extra"]
 
 # %% ../nbs/00_core.ipynb #ec9cea46
-def write_results(out_dir, chapter: str, profile: str, device, metrics: dict, paper: dict | None = None, **info) -> dict:
-    """Print `metrics` (each beside the `paper`'s value of the same metric, if given) and, when `out_dir` is given,
-    write them to `out_dir/chapter.json` for the course runner."""
-    paper = dict(paper or {})
-    for what, numbers in [("metrics", metrics), ("paper values", paper)]:
+def write_results(out_dir, chapter: str, profile: str, device, metrics: dict, paper: dict | None = None,
+                  timings: dict | None = None, **info) -> dict:
+    """Print `metrics` (each beside the `paper`'s value of the same metric, if given) and `timings` (seconds, kept
+    apart: they change from run to run while the metrics do not) and, when `out_dir` is given, write them to
+    `out_dir/chapter.json` for the course runner. Numbers are recorded to 10 significant digits: multithreaded
+    linear algebra can differ in the 16th, and a record should not change when nothing did."""
+    paper, timings = dict(paper or {}), dict(timings or {})
+    for what, numbers in [("metrics", metrics), ("paper values", paper), ("timings", timings)]:
         bad = {k: v for k, v in numbers.items() if not isinstance(v, (int, float)) or not math.isfinite(v)}
         if bad: raise ValueError(f"expected finite numbers as {what}, got {bad}")
     unknown = sorted(set(paper) - set(metrics))
     if unknown: raise ValueError(f"paper values for metrics that were not measured: {unknown}")
-    record = dict(chapter=chapter, profile=profile, device=str(device), metrics=metrics, paper=paper, **info)
+    metrics = {k: float(f"{v:.10g}") if isinstance(v, float) else v for k, v in metrics.items()}
+    record = dict(chapter=chapter, profile=profile, device=str(device), metrics=metrics, paper=paper, timings=timings, **info)
     for k, v in metrics.items(): print(f"{k:>32s}: {v:.6g}" + (f"   (paper: {paper[k]:.6g})" if k in paper else ""))
+    for k, v in timings.items(): print(f"{k:>32s}: {v:.1f} s")
     if out_dir is not None:
-        path = Path(out_dir) / f"{chapter}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record, indent=2) + "\n")
+        with replacing(Path(out_dir) / f"{chapter}.json") as tmp: tmp.write_text(json.dumps(record, indent=2) + "\n")
     return record

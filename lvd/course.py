@@ -6,12 +6,12 @@
 from __future__ import annotations
 import argparse, json, os, re, shutil, sys, tempfile, time
 from pathlib import Path
-from .core import PROFILES, resolve_profile
+from .core import PROFILES, replacing, resolve_profile
 
 # %% auto #0
-__all__ = ['WIDGET_NOTE', 'find_repo_root', 'chapter_id', 'find_chapters', 'run_chapter', 'results_markdown', 'record_results',
-           'load_results', 'run_course', 'notebook_markdown', 'execute_index', 'build_readme', 'site_notebook',
-           'process_for_docs', 'main']
+__all__ = ['WIDGET_NOTE', 'find_repo_root', 'chapter_id', 'find_chapters', 'UsageError', 'run_chapter', 'results_markdown',
+           'record_results', 'load_results', 'check_out_folder', 'run_course', 'notebook_markdown', 'execute_index',
+           'build_readme', 'site_notebook', 'process_for_docs', 'main']
 
 # %% ../nbs/00b_course.ipynb #e4616ee0
 def find_repo_root(start=None) -> Path:
@@ -38,36 +38,61 @@ def find_chapters(nbs=None, only=None) -> list[Path]:
     return chapters
 
 # %% ../nbs/00b_course.ipynb #cc7ee57f
+class UsageError(Exception):
+    "A mistake in what the user asked of `lvd` (an unknown chapter, a bad folder): the command says it in one line and exits with 2."
+
 def _execute(nb, out, cwd, parameters: dict | None = None, kernel_name: str | None = None):
     """Run the notebook `nb` with papermill into `out`, working in `cwd`; the kernel listens on IPC sockets where it
     can, and checks every figure it draws (`lvd.plotting.check_figures`) when `LVD_CHECK_FIGURES` names a log."""
     import papermill as pm
+    from jupyter_client.manager import KernelManager
     from traitlets.config import Config
-    config = Config(KernelManager=dict(transport="ipc")) if os.name == "posix" else Config()
     extra = ["--IPKernelApp.exec_lines=import lvd.plotting; lvd.plotting.check_figures()"] \
         if os.environ.get("LVD_CHECK_FIGURES") else []
-    pm.execute_notebook(str(nb), str(out), parameters=parameters or {}, cwd=str(cwd), kernel_name=kernel_name,
-                        progress_bar=False, log_output=False, config=config, extra_arguments=extra)
+    started = []
+    class Recorded(KernelManager):   # papermill's client starts and stops the kernel; we keep a handle for Ctrl-C
+        def __init__(self, **kwargs): super().__init__(**kwargs); started.append(self)
+    with tempfile.TemporaryDirectory(prefix="lvd-kernel-") as sockets:   # IPC socket files live here, not in cwd
+        config = Config(KernelManager=dict(transport="ipc", ip=str(Path(sockets) / "kernel"))) if os.name == "posix" else Config()
+        try:
+            pm.execute_notebook(str(nb), str(out), parameters=parameters or {}, cwd=str(cwd), kernel_name=kernel_name,
+                                progress_bar=False, log_output=False, config=config, extra_arguments=extra,
+                                kernel_manager_class=Recorded)
+        finally:
+            for km in started:   # interrupted too: no kernel outlives its chapter
+                if km.has_kernel: km.shutdown_kernel(now=True)
 
 def run_chapter(nb, out_dir, profile: str = "quick", kernel_name: str | None = None) -> dict:
-    "Execute chapter `nb` with papermill under `profile` into `out_dir`; return its row of the results table."
+    """Execute chapter `nb` with papermill under `profile` into `out_dir`; return its row of the results table.
+    The chapter runs in a staging folder inside `out_dir`; what it wrote (the executed copy, its results file)
+    replaces the previous files in `out_dir` only once it has finished, ok or failed. Interrupted (Ctrl-C), it
+    leaves `out_dir` as it was and raises `KeyboardInterrupt`."""
     nb, out_dir = Path(nb), Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    results_file = out_dir / f"{nb.stem}.json"
-    results_file.unlink(missing_ok=True)
+    stage = out_dir / f".running-{nb.stem}"
+    shutil.rmtree(stage, ignore_errors=True); stage.mkdir(parents=True)
     os.environ.setdefault("LVD_PLAIN_PROGRESS", "1")
     os.environ["LVD_ROOT"] = str(nb.resolve().parent.parent)  # the checkout this chapter belongs to
     row = dict(chapter=nb.stem, profile=profile, device=None, status="ok", wall_s=None, metrics={}, error=None)
     t0 = time.perf_counter()
     try:
-        _execute(nb, out_dir / nb.name, out_dir, dict(profile=profile, out_dir=str(out_dir)), kernel_name)
-    except Exception as e:  # papermill raises PapermillExecutionError with the failing cell's error
-        row.update(status="failed", error=f"{type(e).__name__}: {getattr(e, 'ename', '')} {getattr(e, 'evalue', e)}".strip())
-    row["wall_s"] = round(time.perf_counter() - t0, 1)
-    if results_file.exists():
-        rec = json.loads(results_file.read_text())
-        row.update(device=rec.get("device"), metrics=rec.get("metrics", {}))
-        if rec.get("paper"): row["paper"] = rec["paper"]
+        try:
+            _execute(nb, stage / nb.name, stage, dict(profile=profile, out_dir=str(stage)), kernel_name)
+        except Exception as e:  # papermill raises PapermillExecutionError with the failing cell's error
+            if getattr(e, "ename", "") == "KeyboardInterrupt": raise KeyboardInterrupt from e   # Ctrl-C reached the kernel
+            row.update(status="failed", error=f"{type(e).__name__}: {getattr(e, 'ename', '')} {getattr(e, 'evalue', e)}".strip())
+        row["wall_s"] = round(time.perf_counter() - t0, 1)
+        results_file = stage / f"{nb.stem}.json"
+        if results_file.exists():
+            rec = json.loads(results_file.read_text())
+            row.update(device=rec.get("device"), metrics=rec.get("metrics", {}))
+            if rec.get("paper"): row["paper"] = rec["paper"]
+            if rec.get("timings"): row["timings"] = rec["timings"]
+        else: (out_dir / results_file.name).unlink(missing_ok=True)   # no stale numbers beside a new copy
+        for f in stage.iterdir():
+            if (out_dir / f.name).is_dir(): shutil.rmtree(out_dir / f.name)
+            os.replace(f, out_dir / f.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     return row
 
 # %% ../nbs/00b_course.ipynb #2c7de571
@@ -82,22 +107,28 @@ def results_markdown(rows: list[dict]) -> str:
         paper = r.get("paper") or {}
         metrics = "<br>".join(f"`{k}` = {_fmt(v)}" + (f" (paper: {_fmt(paper[k])})" if k in paper else "")
                               for k, v in r["metrics"].items()) or "(none)"
+        metrics += "".join(f"<br>time: `{k}` = {v:.1f} s" for k, v in (r.get("timings") or {}).items())
         if r.get("error"): metrics += f"<br>error: {r['error'][:200]}"
         metrics = metrics.replace("|", r"\|")  # a bare | would end the table cell (a metric named |eigenvalue|)
         lines.append(f"| {r['chapter']} | {r['profile']} | {r['device'] or '-'} | {r['status']} | {_fmt(r['wall_s'])} | {metrics} |")
     return "\n".join(lines) + "\n"
 
-def record_results(rows: list[dict], profile: str, results_dir=None) -> Path:
-    "Merge `rows` into the committed record `results/<profile>.json` and rewrite `results/<profile>.md`; return the json path."
+def _write_table(rows: list[dict], json_path: Path) -> Path:
+    "Write `rows` as JSON to `json_path` and as Markdown beside it (`.md`), each through a temporary file and a rename."
+    with replacing(json_path) as tmp: tmp.write_text(json.dumps(rows, indent=2) + "\n")
+    with replacing(Path(json_path).with_suffix(".md")) as tmp: tmp.write_text(results_markdown(rows))
+    return Path(json_path)
+
+def record_results(rows: list[dict], profile: str, results_dir=None, replace_failed: bool = False) -> Path:
+    """Merge `rows` into the committed record `results/<profile>.json` and rewrite `results/<profile>.md`; return the
+    json path. A failed row never replaces a recorded ok row of the same chapter unless `replace_failed`."""
     results_dir = Path(results_dir) if results_dir is not None else find_repo_root() / "results"
-    results_dir.mkdir(parents=True, exist_ok=True)
     path = results_dir / f"{profile}.json"
     old = {r["chapter"]: r for r in json.loads(path.read_text())} if path.exists() else {}
-    old.update({r["chapter"]: r for r in rows})
-    merged = [old[k] for k in sorted(old)]
-    path.write_text(json.dumps(merged, indent=2) + "\n")
-    (results_dir / f"{profile}.md").write_text(results_markdown(merged))
-    return path
+    for r in rows:
+        keep_old = r["status"] != "ok" and old.get(r["chapter"], {}).get("status") == "ok" and not replace_failed
+        if not keep_old: old[r["chapter"]] = r
+    return _write_table([old[k] for k in sorted(old)], path)
 
 def load_results(profile: str = "cpu", results_dir=None) -> list[dict]:
     "The committed results rows of `profile` (empty if none were recorded yet)."
@@ -106,24 +137,53 @@ def load_results(profile: str = "cpu", results_dir=None) -> list[dict]:
     return json.loads(path.read_text()) if path.exists() else []
 
 # %% ../nbs/00b_course.ipynb #52aef94b
-def run_course(profile: str = "quick", only=None, out="executed", record: bool | None = None) -> list[dict]:
-    "Execute the chapters under `profile` into `out`, write the results table there, record it for `cpu`/`full`; return the rows."
+def check_out_folder(out, root=None) -> Path:
+    """`out` as a folder that executed copies may be written to: not a file, writable, and holding no source
+    notebooks (`nbs/`, or any folder with a chapter notebook that papermill did not write); raises `UsageError`."""
+    root = Path(root or find_repo_root()); out = Path(out).expanduser().resolve()
+    if out.exists() and not out.is_dir(): raise UsageError(f"expected --out to be a folder, {out} is a file")
+    chapters = {p.name for p in find_chapters(root / "nbs")}
+    def is_source(p): return p.name in chapters and "papermill" not in json.loads(p.read_text()).get("metadata", {})
+    if out == (root / "nbs").resolve() or (out.is_dir() and any(is_source(p) for p in out.glob("*.ipynb"))):
+        raise UsageError(f"--out {out} holds the course's source notebooks, which the executed copies would overwrite; "
+                         "choose another folder")
+    try: out.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise UsageError(f"cannot make the --out folder {out}: {e.strerror}") from None
+    if not os.access(out, os.W_OK | os.X_OK): raise UsageError(f"cannot write into the --out folder {out}")
+    return out
+
+def run_course(profile: str = "quick", only=None, out="executed", record: bool | None = None,
+               replace_failed: bool = False) -> list[dict]:
+    """Execute the chapters under `profile` into `out`, write the results table there, record it for `cpu`/`full`;
+    return the rows. Ctrl-C stops the chapter that is running: the chapters before it are kept and recorded, its
+    previous executed copy stays, one line says so, and `KeyboardInterrupt` is raised again."""
     from tqdm.auto import tqdm
     profile = resolve_profile(profile)
-    chapters = find_chapters(only=only)
-    out = Path(out).resolve(); out.mkdir(parents=True, exist_ok=True)
-    rows = []
+    try: chapters = find_chapters(only=only)
+    except ValueError as e: raise UsageError(str(e)) from None
+    out = check_out_folder(out)
+    rows, stopped = [], None
     bar = tqdm(chapters, desc=f"lvd course ({profile})", unit="chapter", disable=None)  # None: off without a terminal
-    for nb in bar:
-        bar.set_postfix_str(nb.stem)
-        row = run_chapter(nb, out, profile)
-        rows.append(row)
-        bar.write(f"{row['status']:>6s}  {nb.stem:<28s} {row['wall_s']:>8.1f} s  " +
-                  ", ".join(f"{k}={_fmt(v)}" for k, v in list(row["metrics"].items())[:3]) + (f"  {row['error']}" if row["error"] else ""))
-    (out / "results.json").write_text(json.dumps(rows, indent=2) + "\n")
-    (out / "results.md").write_text(results_markdown(rows))
-    if record if record is not None else profile != "quick":
-        print(f"recorded in {record_results(rows, profile)}")
+    try:
+        for nb in bar:
+            bar.set_postfix_str(nb.stem)
+            stopped = nb.stem
+            row = run_chapter(nb, out, profile)
+            rows.append(row); stopped = None
+            bar.write(f"{row['status']:>6s}  {nb.stem:<28s} {row['wall_s']:>8.1f} s  " +
+                      ", ".join(f"{k}={_fmt(v)}" for k, v in list(row["metrics"].items())[:3]) + (f"  {row['error']}" if row["error"] else ""))
+    except KeyboardInterrupt:
+        bar.close()
+    _write_table(rows, out / "results.json")
+    if rows and (record if record is not None else profile != "quick"):
+        recorded = {r["chapter"]: r for r in load_results(profile)}
+        path = record_results(rows, profile, replace_failed=replace_failed)
+        kept = [r["chapter"] for r in rows if r["status"] != "ok" and recorded.get(r["chapter"], {}).get("status") == "ok"
+                and not replace_failed]
+        print(f"recorded in {path}" + (f"; kept the recorded ok rows of {', '.join(kept)} (--record-failures replaces them)" if kept else ""))
+    if stopped:
+        print(f"interrupted during {stopped}: {len(rows)} finished chapter(s) kept in {out}, the previous copy of {stopped} left as it was")
+        raise KeyboardInterrupt
     return rows
 
 # %% ../nbs/00b_course.ipynb #5936cc8a
@@ -268,7 +328,7 @@ def process_for_docs(executed="executed", dest="site", root=None) -> list[Path]:
     root = Path(root or find_repo_root()); executed, dest = Path(executed), Path(dest)
     sources = [executed / p.name for p in find_chapters(root / "nbs")]
     missing = [p.name for p in sources if not p.exists()]
-    if missing: raise FileNotFoundError(f"expected executed chapters in {executed} (run `lvd course` first), missing {missing}")
+    if missing: raise UsageError(f"expected executed chapters in {executed} (run `lvd course` first), missing {missing}")
     runs = {r["chapter"]: r for r in json.loads((executed / "results.json").read_text())} \
         if (executed / "results.json").exists() else {}
     dest.mkdir(parents=True, exist_ok=True)
@@ -284,26 +344,38 @@ def process_for_docs(executed="executed", dest="site", root=None) -> list[Path]:
 
 
 # %% ../nbs/00b_course.ipynb #ff2ece0e
+class _Parser(argparse.ArgumentParser):
+    "argparse that hands a mistake on to `main` as a `UsageError` (one line) instead of printing its usage."
+    def error(self, message): raise UsageError(message)
+
 def main(argv=None) -> int:
-    "Entry point of the `lvd` command: `course`, `readme` or `docs`."
-    ap = argparse.ArgumentParser(prog="lvd", description="Run the lvd course notebooks and build its README and site.")
+    """Entry point of the `lvd` command: `course`, `readme` or `docs`. A mistake on the command line is one line on
+    stderr and exit code 2; Ctrl-C ends with 130; a failed chapter makes `lvd course` exit with 1."""
+    ap = _Parser(prog="lvd", description="Run the lvd course notebooks and build its README and site.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("course", help="execute the chapters with papermill and write the results table")
     c.add_argument("--profile", default="quick", choices=PROFILES + ("auto",), help="quick (CI), cpu (laptop), full (GPU)")
     c.add_argument("--only", nargs="+", metavar="NN", help="chapter ids to run, e.g. 01 03")
     c.add_argument("--out", default="executed", help="folder for executed notebooks and results (default: executed)")
     c.add_argument("--no-record", action="store_true", help="do not merge cpu/full results into results/<profile>.json")
+    c.add_argument("--record-failures", action="store_true", help="let a failed chapter replace its recorded ok row")
     sub.add_parser("readme", help="write README.md from nbs/index.ipynb")
     d = sub.add_parser("docs", help="process executed notebooks for the Quarto site")
     d.add_argument("--executed", default="executed", help="folder that `lvd course` wrote")
     d.add_argument("--dest", default="site", help="folder that _quarto.yml renders (default: site)")
-    a = ap.parse_args(argv)
-    if a.cmd == "course":
-        rows = run_course(a.profile, a.only, a.out, record=False if a.no_record else None)
-        print(f"results: {Path(a.out) / 'results.md'}")
-        return int(any(r["status"] != "ok" for r in rows))
-    if a.cmd == "readme":
-        build_readme(); print("wrote README.md"); return 0
-    if a.cmd == "docs":
+    try:
+        a = ap.parse_args(argv)
+        try: find_repo_root()
+        except FileNotFoundError as e: raise UsageError(f"{e}; run lvd inside a clone of the repository") from None
+        if a.cmd == "course":
+            rows = run_course(a.profile, a.only, a.out, record=False if a.no_record else None, replace_failed=a.record_failures)
+            print(f"results: {Path(a.out) / 'results.md'}")
+            return int(any(r["status"] != "ok" for r in rows))
+        if a.cmd == "readme":
+            build_readme(); print("wrote README.md"); return 0
         for p in process_for_docs(a.executed, a.dest): print(p)
         return 0
+    except UsageError as e:
+        print(f"lvd: error: {e}", file=sys.stderr); return 2
+    except KeyboardInterrupt:
+        return 130

@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .core import check_shape
+from .core import check_frames, check_input, check_labels, check_shape, replacing
 from .dvae import FrameClassifier, fit_classifier
 
 # %% auto #0
 __all__ = ['ATTRIBUTES', 'ATTRIBUTE_NAMES', 'ACTIONS', 'DIRECTIONS', 'N_CHARACTERS', 'N_FRAMES', 'CELL', 'SPRITES_ENV',
-           'SPRITES_URL', 'JUDGES', 'clip_cells', 'sprites_root', 'clone_sprites', 'build_sprites', 'sprites_split',
-           'Sprites', 'load_sprites', 'attribute_grid', 'judge_labels', 'as_clip_image', 'start_anywhere',
-           'sprite_judges', 'judge_probabilities', 'judge_scores']
+           'SPRITES_URL', 'SPRITES_CACHE_VERSION', 'JUDGES', 'clip_cells', 'sprites_root', 'clone_sprites',
+           'build_sprites', 'sprites_split', 'Sprites', 'load_sprites', 'attribute_grid', 'judge_labels',
+           'as_clip_image', 'start_anywhere', 'sprite_judges', 'judge_probabilities', 'judge_scores']
 
 # %% ../nbs/08_sprites.ipynb #bbde4bd8
 ATTRIBUTES = ("body", "bottomwear", "topwear", "hair")   # skin, pants, shirt, hair: 6 values each
@@ -81,21 +81,25 @@ def _over(canvas: np.ndarray, layer: np.ndarray) -> np.ndarray:
     a = layer[..., 3:]
     return a * layer[..., :3] + (1 - a) * canvas
 
-def build_sprites(path=None) -> np.ndarray:
-    "Every character's 9 clips, `(1296, 9, 8, 64, 64, 3)` uint8, characters in id order `216 skin + 36 pants + 6 shirt + hair`."
-    root = sprites_root(path)
+def build_sprites(path=None, size: int = CELL) -> np.ndarray:
+    """Every character's 9 clips, `(1296, 9, 8, size, size, 3)` uint8, characters in id order
+    `216 skin + 36 pants + 6 shirt + hair`. Built six characters (one skin, pants and shirt; every hair) at a time,
+    each block shrunk to `size` by averaging blocks of pixels as soon as it is drawn, so memory stays bounded."""
+    if size < 1 or CELL % size: raise ValueError(f"expected a size that divides {CELL} (64, 32, 16, ...), got {size}")
+    root, k = sprites_root(path), CELL // size
     layers = {a: np.stack([_load_cells(root / a / f"{v}.png") for v in range(6)]) for a in ATTRIBUTES}
     shoes = _load_cells(root / "shoes" / "1.png")
-    out = np.empty((6, 6, 6, 6, 9, N_FRAMES, CELL, CELL, 3), dtype=np.uint8)
+    out = np.empty((6, 6, 6, 6, 9, N_FRAMES, size, size, 3), dtype=np.uint8)
     for skin in range(6):
-        canvas = _over(np.zeros(3, np.float32), layers["body"][skin])                     # (9, 8, 64, 64, 3)
-        canvas = _over(canvas[None], layers["bottomwear"])                                 # (6, ...) pants
-        canvas = _over(canvas[:, None], layers["topwear"][None])                           # (6, 6, ...) shirt
+        body = _over(np.zeros(3, np.float32), layers["body"][skin])                       # (9, 8, 64, 64, 3)
         for pants in range(6):
-            c = _over(canvas[pants][:, None], layers["hair"][None])                        # (6 shirt, 6 hair, ...)
-            c = _over(c, shoes)
-            out[skin, pants] = np.rint(c * 255).astype(np.uint8)
-    return out.reshape(N_CHARACTERS, 9, N_FRAMES, CELL, CELL, 3)
+            dressed = _over(body, layers["bottomwear"][pants])
+            for shirt in range(6):
+                c = _over(_over(dressed, layers["topwear"][shirt])[None], layers["hair"])  # (6 hair, 9, 8, 64, 64, 3)
+                c = np.rint(_over(c, shoes) * 255).astype(np.uint8)
+                if k > 1: c = c.reshape(*c.shape[:3], size, k, size, k, 3).mean((4, 6)).round().astype(np.uint8)
+                out[skin, pants, shirt] = c
+    return out.reshape(N_CHARACTERS, 9, N_FRAMES, size, size, 3)
 
 # %% ../nbs/08_sprites.ipynb #da297ebf
 def sprites_split() -> tuple[np.ndarray, np.ndarray]:
@@ -133,20 +137,41 @@ class Sprites:
 def _cache_dir(cache_dir=None) -> Path:
     return Path(cache_dir or os.environ.get("LVD_CACHE") or Path.home() / ".cache" / "lvd").expanduser()
 
+SPRITES_CACHE_VERSION = 2   # bump when build_sprites changes what it draws: every old cache is then rebuilt
+
+def _sprites_key(root: Path, size: int) -> str:
+    "A digest of what builds a Sprites cache: the code version, the size, the layers' folder and its files' sizes."
+    import hashlib
+    h = hashlib.sha1(f"{SPRITES_CACHE_VERSION}|{size}|{Path(root).resolve()}".encode())
+    for f in _layer_files(Path(root)): h.update(f"|{f.relative_to(root)}:{f.stat().st_size}".encode())
+    return h.hexdigest()[:12]
+
+def _read_sprites_cache(cache: Path, size: int):
+    "The frames in a Sprites cache, or None, with one line of warning, when the file is corrupt or not what it should be."
+    import warnings
+    try:
+        with np.load(cache, allow_pickle=False) as f: frames = f["frames"]
+        if frames.dtype != np.uint8 or frames.shape != (N_CHARACTERS, 9, N_FRAMES, size, size, 3):
+            raise ValueError(f"found {frames.dtype} frames of shape {frames.shape}")
+        return frames
+    except Exception as e:
+        warnings.warn(f"the Sprites cache {cache} is unreadable ({type(e).__name__}: {str(e)[:80]}); rebuilding it")
+        return None
+
 def load_sprites(split: str = "train", size: int = 64, path=None, cache_dir=None, n_characters: int | None = None) -> Sprites:
-    "The Sprites `split` ('train' or 'test') at `size` pixels (64, 32 or 16), built from the layers once and cached."
+    """The Sprites `split` ('train' or 'test') at `size` pixels (64, 32 or 16), built from the layers once and cached.
+    The cache's name holds a digest of what built it (layers' folder, size, code version); a cache that cannot be
+    read is rebuilt with a warning, and a new one is written under a temporary name and renamed into place."""
     if split not in ("train", "test"): raise ValueError(f"expected split 'train' or 'test', got {split!r}")
     if size not in (16, 32, 64): raise ValueError(f"expected size 64, 32 or 16, got {size}")
-    cache = _cache_dir(cache_dir) / f"sprites-{size}px.npz"
-    if cache.exists(): frames = np.load(cache)["frames"]
-    else:
-        frames = build_sprites(path)
-        if size < CELL:
-            k = CELL // size
-            frames = frames.reshape(*frames.shape[:3], size, k, size, k, 3).mean((4, 6)).round().astype(np.uint8)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(cache.stem + ".tmp.npz")     # write, then rename: no half-written cache
-        np.savez_compressed(tmp, frames=frames); tmp.replace(cache)
+    if n_characters is not None and not (isinstance(n_characters, int) and n_characters >= 1):
+        raise ValueError(f"expected n_characters to be a positive int or None, got {n_characters!r}")
+    root = sprites_root(path)
+    cache = _cache_dir(cache_dir) / f"sprites-{size}px-{_sprites_key(root, size)}.npz"
+    frames = _read_sprites_cache(cache, size) if cache.exists() else None
+    if frames is None:
+        frames = build_sprites(root, size)
+        with replacing(cache) as tmp, open(tmp, "wb") as f: np.savez_compressed(f, frames=frames)
     ids = sprites_split()[0 if split == "train" else 1]
     if n_characters is not None: ids = ids[:n_characters]
     ids = torch.as_tensor(ids).repeat_interleave(9)                  # every character in its 9 clips
@@ -181,7 +206,7 @@ def judge_labels(data: Sprites) -> dict[str, torch.Tensor]:
 
 def as_clip_image(sequences: torch.Tensor) -> torch.Tensor:
     "Sequences `(B, T, C, H, W)` as images `(B, T*C, H, W)`, the input of a judge."
-    return sequences.flatten(1, 2)
+    return check_shape(sequences, ("B", "T", "C", "H", "W"), "sequences").flatten(1, 2)
 
 def start_anywhere(clips: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     "Clip images `(B, T*3, H, W)`, each played from a random frame `r` of its loop: frames `r, ..., T-1, 0, ..., r-1`."
@@ -195,15 +220,20 @@ def sprite_judges(train: Sprites, steps: int, device=None, width: int = 32, cach
                   any_start: bool = True) -> dict:
     """The five judges (action, skin, pants, shirt, hair) trained on `train`, or loaded from the cache if trained before.
     With `any_start` (the default) every training clip is played from a random frame of its loop (`start_anywhere`)."""
+    import hashlib, warnings
     device = torch.device(device or "cpu")
-    key = f"judges-{train.size}px-{len(train)}seq-{steps}steps-w{width}-s{seed}{'-anystart' if any_start else ''}.pt"
+    data = hashlib.sha1(np.ascontiguousarray(train.frames.numpy())).hexdigest()[:12]   # the training clips themselves
+    key = f"judges-{train.size}px-{len(train)}seq-{steps}steps-w{width}-s{seed}{'-anystart' if any_start else ''}-{data}.pt"
     path = _cache_dir(cache_dir) / key
     make = lambda n: FrameClassifier(n, channels=N_FRAMES * 3, size=train.size, width=width)
     if path.exists():
-        states = torch.load(path, map_location="cpu", weights_only=True)
-        judges = {name: make(9 if name == "action" else 6) for name in JUDGES}
-        for name, m in judges.items(): m.load_state_dict(states[name])
-        return {name: m.to(device).eval() for name, m in judges.items()}
+        try:
+            states = torch.load(path, map_location="cpu", weights_only=True)
+            judges = {name: make(9 if name == "action" else 6) for name in JUDGES}
+            for name, m in judges.items(): m.load_state_dict(states[name])
+            return {name: m.to(device).eval() for name, m in judges.items()}
+        except Exception as e:
+            warnings.warn(f"the judges cache {path} is unreadable ({type(e).__name__}: {str(e)[:80]}); training them again")
     images, labels = as_clip_image(train.sequences(device=device)), judge_labels(train)   # on the GPU if there is one
     judges = {}
     for i, name in enumerate(JUDGES):
@@ -212,21 +242,20 @@ def sprite_judges(train: Sprites, steps: int, device=None, width: int = 32, cach
         fit_classifier(m, images, labels[name], steps, seed=seed + i, desc=f"{name} judge",
                        augment=start_anywhere if any_start else None)
         judges[name] = m.eval()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({n: {k: v.cpu() for k, v in m.state_dict().items()} for n, m in judges.items()}, path)
+    with replacing(path) as tmp: torch.save({n: {k: v.cpu() for k, v in m.state_dict().items()} for n, m in judges.items()}, tmp)
     return judges
 
 # %% ../nbs/08_sprites.ipynb #7cfeb042
 @torch.no_grad()
 def judge_probabilities(judge: FrameClassifier, sequences: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     "Class probabilities `(B, n_classes)` of a judge for sequences `(B, T, C, H, W)` in [0, 1]."
-    device = next(judge.parameters()).device
+    sequences, device = check_frames(sequences, "sequences"), next(judge.parameters()).device
     return torch.cat([judge(as_clip_image(chunk).to(device)).softmax(1).cpu() for chunk in sequences.split(batch_size)])
 
 def judge_scores(probs: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
     "Accuracy, H(y|x) and H(y) (nats) of class probabilities `(B, n)` against integer `labels` `(B,)`."
-    probs = check_shape(probs, ("B", "n"), "probabilities")
-    labels = check_shape(torch.as_tensor(labels), (len(probs),), "labels")
+    probs = check_input(probs, ("B", "n"), "probabilities", values=(0, 1))
+    labels = check_shape(check_labels(labels, probs.shape[1]), (len(probs),), "labels")
     ent = lambda p: -(p * p.clamp_min(1e-12).log()).sum(-1)
     return {"accuracy": (probs.argmax(1) == labels).float().mean().item(),
             "H(y|x)": ent(probs).mean().item(), "H(y)": ent(probs.mean(0)).item()}

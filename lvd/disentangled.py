@@ -8,7 +8,7 @@ import functools, itertools
 import torch
 from torch import nn
 from torch.nn import functional as F
-from .core import check_frames, check_shape, fit
+from .core import check_count, check_dtype, check_finite, check_frames, check_input, check_labels, check_shape, fit
 from .autoencoder import spatial_encoding
 from .latent_ode import SecondOrderField, solve_from_zero
 
@@ -41,15 +41,16 @@ def mnist_digits(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
 
 def bounce(pos: torch.Tensor, vel: torch.Tensor, lim: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     "One step of the standard generator for positions and velocities `(..., 2)`: move, clamp to `[0, lim]`, reverse what hit."
-    pos = pos + vel
+    pos = check_finite(check_dtype(pos, "positions"), "positions") + check_finite(check_dtype(vel, "velocities"), "velocities")
     hit = (pos < 0) | (pos > lim)
     return torch.minimum(pos.clamp_min(0), lim), torch.where(hit, -vel, vel)
 
 def draw_digits(glyphs: torch.Tensor, corners: torch.Tensor, size: int = 64) -> torch.Tensor:
     """Frames `(B, T, 1, size, size)` with the glyphs `(B, D, h, w)` drawn at whole-pixel top-left `corners` `(B, T, D, 2)` (x, y),
     overlaps combined by maximum, as the generator draws them."""
+    corners = check_shape(check_labels(corners, name="corners"), ("B", "T", "D", 2), "corners")
     B, T, D = corners.shape[:3]
-    check_shape(glyphs, (B, D, "h", "w"), "glyphs")
+    glyphs = check_input(glyphs, (B, D, "h", "w"), "glyphs", values=(0, 1))
     h, w = glyphs.shape[-2:]
     out = torch.zeros(B, T, size, size)
     for (i, t, d), (x, y) in zip(itertools.product(range(B), range(T), range(D)), corners.long().flatten(0, 2).tolist()):
@@ -63,10 +64,10 @@ def moving_mnist(digits: torch.Tensor, n: int, T: int, n_digits: int = 1, size: 
     random digit, position and direction, `step` pixels per frame, clamp and reverse at the borders, drawn at the position
     rounded to whole pixels, overlaps by maximum. With `return_state`, also the digits' indices `(n, n_digits)` and the
     drawn top-left corners `(n, T, n_digits, 2)` (x, y)."""
-    digits = check_shape(torch.as_tensor(digits, dtype=torch.float32), ("N", "h", "w"), "digits")
+    digits = check_input(digits, ("N", "h", "w"), "digits", values=(0, 1))
     h, w = digits.shape[1:]
     if size < max(h, w): raise ValueError(f"frames of {size} pixels cannot hold {h}x{w} digits")
-    if n < 1 or T < 1 or n_digits < 1: raise ValueError(f"expected n, T, n_digits >= 1, got {n}, {T}, {n_digits}")
+    n, T, n_digits = check_count(n, "n"), check_count(T, "T"), check_count(n_digits, "n_digits")
     g = generator or torch.Generator().manual_seed(seed)
     lim = torch.tensor([size - w, size - h], dtype=torch.float32)
     which, corners = [], []
@@ -88,7 +89,8 @@ def moving_mnist(digits: torch.Tensor, n: int, T: int, n_digits: int = 1, size: 
 def paste(glyphs: torch.Tensor, centres: torch.Tensor, size: int, background: float = 0.0) -> torch.Tensor:
     """Glyphs `(B, C, G, G)` pasted into frames `(B, T, C, size, size)` of `background`, centred at `centres` `(B, T, 2)` (x, y in
     [-1, 1], the frame's normalised coordinates: one pixel is 2 / size), by bilinear resampling, differentiable in both."""
-    check_shape(glyphs, ("B", "C", "G", "G"), "glyphs"); check_shape(centres, (len(glyphs), "T", 2), "centres")
+    glyphs = check_input(glyphs, ("B", "C", "G", "G"), "glyphs")   # a decoder's output: any range
+    centres = check_input(centres, (len(glyphs), "T", 2), "centres", dtype=glyphs.dtype)
     (B, T), G = centres.shape[:2], glyphs.shape[-1]
     k = size / G                                                    # frame pixels per glyph pixel, inverted by the grid
     one, zero = torch.full_like(centres[..., 0], k), torch.zeros_like(centres[..., 0])
@@ -160,7 +162,7 @@ class DisentangledODE(nn.Module):
 
     def encode(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "Appearance vectors `(B, appearance_dim)` and initial states `(B, 2 latent_dim)` from inputs `(B, n_in, 1, H, W)`."
-        check_shape(inputs, ("B", self.n_in, 1, self.size, self.size), "inputs")
+        inputs = check_input(inputs, ("B", self.n_in, 1, self.size, self.size), "inputs", values=(0, 1), dtype=next(self.parameters()).dtype)
         h = self.encoder(torch.cat([inputs[:, :, 0], self.coords.expand(len(inputs), -1, -1, -1)], 1))
         return self.appearance(h), self.dynamics(h)
 
@@ -170,7 +172,8 @@ class DisentangledODE(nn.Module):
 
     def decode_logits(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         "Pixel logits `(B, T, 1, H, W)` of latent positions `(B, T, latent_dim)` with appearance vectors `(B, appearance_dim)`."
-        return self.decoder(z, a)
+        z = check_input(z, ("B", "T", self.latent_dim), "latent positions z", dtype=next(self.parameters()).dtype)
+        return self.decoder(z, check_input(a, (len(z), "A"), "appearance vectors a", dtype=next(self.parameters()).dtype))
 
     def forward(self, inputs: torch.Tensor, t) -> torch.Tensor:
         "Predicted frames `(B, T, 1, H, W)` in [0, 1] at times `t` after the last input frame."
@@ -180,7 +183,7 @@ class DisentangledODE(nn.Module):
 # %% ../nbs/04_disentangled_ode.ipynb #5b88aefc
 def fit_disentangled(model: DisentangledODE, digits: torch.Tensor, n_out: int, steps: int, batch_size: int = 32,
                      n_times: int = 6, n_digits: int = 1, lr: float = 1e-3, perm_weight: float = 0.0, include_t0: bool = False,
-                     seed: int = 0, desc: str = "disentangled ODE") -> list[float]:
+                     seed: int = 0, desc: str = "disentangled ODE", clip: float | None = 1.0) -> list[float]:
     """Train on fresh Moving MNIST batches of `digits`: `model.n_in` frames in, `n_times` random frames of the next `n_out` scored
     (binary cross-entropy), plus `perm_weight` times the permutation-invariance loss of the appearance vector. With `include_t0`
     the last input frame is scored too, at t = 0: a reconstruction term the model can meet without knowing the velocity."""
@@ -202,12 +205,12 @@ def fit_disentangled(model: DisentangledODE, digits: torch.Tensor, n_out: int, s
             a_perm, _ = model.encode(inputs[:, perm.to(device)])
             loss = loss + perm_weight * ((a_perm - a) ** 2).sum(-1).mean()
         return loss
-    return fit(model, step_loss, steps, lr=lr, desc=desc)
+    return fit(model, step_loss, steps, lr=lr, desc=desc, clip=clip)
 
 @torch.no_grad()
 def forecast(model: DisentangledODE, videos: torch.Tensor, horizon: int, batch_size: int = 64) -> torch.Tensor:
     "Frames `(B, horizon, 1, H, W)` predicted from the first `model.n_in` frames of `videos`, in batches."
-    device = next(model.parameters()).device
+    device, horizon = next(model.parameters()).device, check_count(horizon, "horizon")
     t = torch.arange(1, horizon + 1, dtype=torch.float32, device=device)
     return torch.cat([model(v[:, :model.n_in].to(device), t).cpu() for v in check_frames(videos).split(batch_size)])
 
@@ -221,7 +224,8 @@ def two_frame_oracle(glyphs: torch.Tensor, corners: torch.Tensor, horizon: int, 
     `horizon` frames on. Returns frames `(B, horizon, 1, size, size)`: `sharp`, every digit at its posterior-mean corner rounded,
     and `mean`, the posterior-mean frame (exact for one digit; for several, the maximum of the digits' mean frames)."""
     B, D = len(corners), corners.shape[2]
-    check_shape(corners, (B, 2, D, 2), "corners"); check_shape(glyphs, (B, D, "h", "w"), "glyphs")
+    check_shape(corners, (B, 2, D, 2), "corners")
+    glyphs = check_input(glyphs, (B, D, "h", "w"), "glyphs", values=(0, 1), dtype=torch.float32)
     if horizon < 1: raise ValueError(f"expected horizon >= 1, got {horizon}")
     h, w = glyphs.shape[-2:]
     lim = torch.tensor([size - w, size - h], dtype=torch.float32)

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math
 import torch
-from .core import check_finite, progress
+from .core import check_count, check_dtype, check_finite, check_input, progress
 
 # %% auto #0
 __all__ = ['SEPARATED', 'optimal_rank', 'DMD', 'bouncing_balls', 'ball_frequencies', 'plot_eigenvalues', 'vortex_street']
@@ -17,7 +17,7 @@ def optimal_rank(singular_values: torch.Tensor, shape: tuple[int, int]) -> int:
     n, m = sorted(shape)
     beta = n / m
     omega = 0.56 * beta ** 3 - 0.95 * beta ** 2 + 1.82 * beta + 1.43
-    s = torch.as_tensor(singular_values)
+    s = check_input(singular_values, ("r",), "singular values")
     return max(1, int((s > omega * s.median()).sum()))
 
 # %% ../nbs/05_dmd.ipynb #6c8463a8
@@ -63,7 +63,7 @@ class DMD:
 
     def _check_input(self, x0):
         if not hasattr(self, "eigs"): raise RuntimeError("call fit() first")
-        x0 = torch.as_tensor(x0)
+        x0 = check_finite(check_dtype(x0, "x0"), "x0")
         n = self._U.shape[0]
         if x0.ndim != 2 or x0.shape[1] != n: raise ValueError(f"expected x0 of shape (B, {n}), got {tuple(x0.shape)}")
         return x0
@@ -76,7 +76,7 @@ class DMD:
 
     def forecast(self, x0: torch.Tensor, steps: int) -> torch.Tensor:
         "Powers of the operator, A^k x0 for k = 1..steps: x0 (B, features) -> (B, steps, features)."
-        x0 = self._check_input(x0)
+        x0, steps = self._check_input(x0), check_count(steps, "steps")
         z = x0.to(torch.float64) @ self._U.conj()       # rows of U* x0
         out = []
         for _ in range(steps):
@@ -93,7 +93,7 @@ class DMD:
     def closed_form(self, x0: torch.Tensor, t) -> torch.Tensor:
         "Phi exp(Omega (t - dt)) W^-1 U* x0 at real times t >= dt: x0 (B, features) -> (B, len(t), features)."
         x0 = self._check_input(x0)
-        t = torch.as_tensor(t, dtype=torch.float64).reshape(-1)
+        t = check_input(torch.atleast_1d(torch.as_tensor(t, dtype=torch.float64)), ("T",), "times t")
         c = (x0.to(torch.float64) @ self._U.conj()).to(self._Winv.dtype) @ self._Winv.T      # (B, r)
         growth = torch.exp(self.continuous_eigs[None] * (t[:, None] - self.dt))                 # (T, r)
         return ((c[:, None] * growth[None]) @ self.modes.T).real.to(x0.dtype)

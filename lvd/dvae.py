@@ -8,7 +8,7 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import check_finite, check_frames, check_shape, fit
+from .core import check_count, check_dtype, check_finite, check_frames, check_input, check_labels, check_shape, fit
 from .metrics import psd_sqrt
 
 # %% auto #0
@@ -20,7 +20,7 @@ __all__ = ['pad_frames', 'digit_cycles', 'fit_var', 'var_rollout', 'LinearDynami
 # %% ../nbs/07_dynamic_vae.ipynb #0bad09ce
 def pad_frames(images: torch.Tensor, size: int = 32) -> torch.Tensor:
     "Centre `(N, h, w)` images in `(N, size, size)` frames with black borders (28x28 MNIST -> 32x32, as in the paper)."
-    images = check_shape(torch.as_tensor(images, dtype=torch.float32), ("N", "h", "w"), "images")
+    images = check_input(images, ("N", "h", "w"), "images", values=(0, 1), dtype=torch.float32)
     h, w = images.shape[1:]
     if size < max(h, w): raise ValueError(f"cannot pad {h}x{w} images into {size}x{size} frames")
     top, left = (size - h) // 2, (size - w) // 2
@@ -30,9 +30,9 @@ def digit_cycles(images: torch.Tensor, labels: torch.Tensor, n: int, T: int, cyc
                  generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """`n` sequences `(n, T, 1, H, W)` that walk through `cycle` from a random starting point, each frame a random
     image of its digit (a new handwriting every frame), and their digit labels `(n, T)`."""
-    images = check_shape(torch.as_tensor(images, dtype=torch.float32), ("N", "H", "W"), "images")
-    labels = torch.as_tensor(labels)
-    if n < 1 or T < 1: raise ValueError(f"expected n, T >= 1, got {n}, {T}")
+    images = check_input(images, ("N", "H", "W"), "images", values=(0, 1), dtype=torch.float32)
+    labels = check_shape(check_labels(labels), (len(images),), "labels")
+    n, T = check_count(n, "n"), check_count(T, "T")
     pools = []
     for d in cycle:
         idx = (labels == d).nonzero().flatten()
@@ -63,8 +63,7 @@ def fit_var(h_prev: torch.Tensor, h_next: torch.Tensor, max_gain: float | None =
 
 def var_rollout(h0: torch.Tensor, A: torch.Tensor, B: torch.Tensor, T: int, generator: torch.Generator | None = None) -> torch.Tensor:
     "States `(N, T, n)` of h_{t+1} = A h_t + B w_t started at `h0` `(N, n)`, w_t ~ N(0, I) (eq. 9 of the paper)."
-    h0 = check_shape(h0, ("N", A.shape[0]), "h0")
-    if T < 1: raise ValueError(f"expected T >= 1, got {T}")
+    h0, T = check_input(h0, ("N", A.shape[0]), "h0", dtype=A.dtype), check_count(T, "T")
     hs = [h0]
     for _ in range(T - 1):
         w = torch.randn(h0.shape, generator=generator).to(h0)
@@ -118,7 +117,7 @@ class DynamicLayer(nn.Module):
         self.B = nn.Parameter(math.sqrt(1 - a0 ** 2) * torch.eye(n))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = check_shape(x, ("B", self.window * self.n), "x").unflatten(1, (self.window, self.n))
+        x = check_input(x, ("B", self.window * self.n), "x", dtype=self.A.dtype).unflatten(1, (self.window, self.n))
         hs = [x[:, 0]]
         for k in range(1, self.window): hs.append(hs[-1] @ self.A.T + x[:, k] @ self.B.T)
         return torch.stack(hs, 1)
@@ -162,6 +161,8 @@ class FrameDecoder(nn.Module):
         self.n = n
 
     def forward(self, h):
+        h = check_finite(check_dtype(h, "states h", dtype=next(self.parameters()).dtype), "states h")
+        if h.shape[-1:] != (self.n,) or h.numel() == 0: raise ValueError(f"expected states h of shape (..., {self.n}), got {tuple(h.shape)}")
         lead = h.shape[:-1]
         x = self.head(h.reshape(-1, self.n)).view(-1, self.c0, 4, 4)
         out = self.net(x)
@@ -190,14 +191,14 @@ class DynamicVAE(nn.Module):
         self.decoder = FrameDecoder(n, channels, size, width)
 
     def _check(self, frames, mask):
-        frames = check_shape(frames, ("B", self.window, self.channels, self.size, self.size), "frames")
+        frames = check_input(frames, ("B", self.window, self.channels, self.size, self.size), "frames", values=(0, 1), dtype=next(self.parameters()).dtype)
         if self.masked and mask is None: raise ValueError("this model was built with masked=True: pass the observation mask")
-        if mask is not None: check_shape(mask, tuple(frames.shape), "mask")
-        return frames
+        if mask is not None: mask = check_input(mask, tuple(frames.shape), "mask", values=(0, 1), dtype=frames.dtype)
+        return frames, mask
 
     def encode(self, frames: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         "Posterior mean and log-variance `(B, window*n)` of x from `window` successive frames `(B, window, C, H, W)`."
-        frames = self._check(frames, mask)
+        frames, mask = self._check(frames, mask)
         x = frames * mask if mask is not None else frames
         if self.masked: x = torch.cat([x, mask], 2)
         return self.encoder(x.flatten(1, 2)).chunk(2, 1)
@@ -228,8 +229,7 @@ class DynamicVAE(nn.Module):
     @torch.no_grad()
     def synthesize(self, h0: torch.Tensor, T: int, generator: torch.Generator | None = None):
         "Yield T frames `(B, C, H, W)` in [0, 1], one at a time (online, constant memory): h_{t+1} = A h_t + B w_t (eq. 9)."
-        h0 = check_shape(h0, ("B", self.n), "h0")
-        if T < 1: raise ValueError(f"expected T >= 1, got {T}")
+        h0, T = check_input(h0, ("B", self.n), "h0", dtype=next(self.parameters()).dtype), check_count(T, "T")
         A, B, h = self.dynamics.A, self.dynamics.B, h0
         for t in range(T):
             if t: h = h @ A.T + torch.randn(h.shape, generator=generator).to(h) @ B.T
@@ -237,11 +237,12 @@ class DynamicVAE(nn.Module):
 
 def synthesize_video(model: DynamicVAE, h0: torch.Tensor, T: int, seed: int = 0) -> torch.Tensor:
     "Stack `model.synthesize` into videos `(B, T, C, H, W)` on the CPU, with a seeded noise stream."
+    T = check_count(T, "T")
     return torch.stack([f.cpu() for f in model.synthesize(h0, T, torch.Generator().manual_seed(seed))], 1)
 
 # %% ../nbs/07_dynamic_vae.ipynb #378267ee
 def fit_dvae(model: DynamicVAE, sample, steps: int, sigma2: float = 8.0, lam: float = 100.0, lr: float = 1e-3,
-             dynamics_lr_scale: float = 10.0, desc: str = "Dynamic VAE") -> dict:
+             dynamics_lr_scale: float = 10.0, desc: str = "Dynamic VAE", clip: float | None = None) -> dict:
     """Train on `sample(step)` -> frames `(B, window, C, H, W)` or (frames, mask); return the history of every loss term.
     A and B learn `dynamics_lr_scale` times faster than the networks (they are 2 n^2 numbers that must travel far)."""
     device = next(model.parameters()).device
@@ -252,7 +253,7 @@ def fit_dvae(model: DynamicVAE, sample, steps: int, sigma2: float = 8.0, lam: fl
         terms = model.loss(frames.to(device), None if mask is None else mask.to(device), sigma2, lam)
         for k, v in terms.items(): hist[k].append(v.item())
         return terms["total"]
-    fit(model, step_loss, steps, lr=lr, clip=None, desc=desc, lr_scale={"dynamics.": dynamics_lr_scale})
+    fit(model, step_loss, steps, lr=lr, clip=clip, desc=desc, lr_scale={"dynamics.": dynamics_lr_scale})
     return hist
 
 # %% ../nbs/07_dynamic_vae.ipynb #9e71e4c1
@@ -266,7 +267,7 @@ class FrameVAE(nn.Module):
 
     def encode(self, frames: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         "Posterior mean and log-variance `(B, n)` of frames `(B, C, H, W)`."
-        return self.encoder(check_shape(frames, ("B", self.channels, self.size, self.size), "frames")).chunk(2, 1)
+        return self.encoder(check_input(frames, ("B", self.channels, self.size, self.size), "frames", values=(0, 1), dtype=next(self.parameters()).dtype)).chunk(2, 1)
 
     def decode(self, h: torch.Tensor) -> torch.Tensor: return self.decoder(h)
 
@@ -297,10 +298,11 @@ class VAEVAR:
         h = var_rollout(self.vae.encode(start.to(device))[0].cpu(), self.A, self.B, T, generator)
         return self.vae.decode(h.to(device)).cpu().clamp(0, 1)
 
-def fit_frame_vae(vae: FrameVAE, sample, steps: int, sigma2: float = 8.0, lr: float = 1e-3, desc: str = "VAE") -> list[float]:
+def fit_frame_vae(vae: FrameVAE, sample, steps: int, sigma2: float = 8.0, lr: float = 1e-3, desc: str = "VAE",
+                  clip: float | None = None) -> list[float]:
     "Train a FrameVAE on `sample(step)` -> frames `(B, C, H, W)`; return the loss history."
     device = next(vae.parameters()).device
-    return fit(vae, lambda step: vae.loss(sample(step).to(device), sigma2)["total"], steps, lr=lr, clip=None, desc=desc)
+    return fit(vae, lambda step: vae.loss(sample(step).to(device), sigma2)["total"], steps, lr=lr, clip=clip, desc=desc)
 
 # %% ../nbs/07_dynamic_vae.ipynb #218b53ef
 class FrameClassifier(nn.Module):
@@ -316,16 +318,17 @@ class FrameClassifier(nn.Module):
         self.head = nn.Linear(n_features, n_classes)
 
     def features(self, frames: torch.Tensor) -> torch.Tensor:
-        return self.body(check_shape(frames, ("B", self.channels, self.size, self.size), "frames"))
+        return self.body(check_input(frames, ("B", self.channels, self.size, self.size), "frames", dtype=next(self.parameters()).dtype))
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor: return self.head(self.features(frames))
 
 def fit_classifier(model: FrameClassifier, frames: torch.Tensor, labels: torch.Tensor, steps: int, batch_size: int = 64,
-                   shift: int = 2, lr: float = 1e-3, seed: int = 0, desc: str = "judge", augment=None) -> list[float]:
+                   shift: int = 2, lr: float = 1e-3, seed: int = 0, desc: str = "judge", augment=None,
+                   clip: float | None = None) -> list[float]:
     """Cross-entropy training on random batches of `frames` `(N, C, H, W)`, each shifted by up to `shift` pixels;
     `augment(batch, generator)`, if given, changes each batch further (chapter 08 starts clips at a random frame)."""
-    frames = check_shape(frames, ("N", model.channels, model.size, model.size), "frames")
-    labels = check_shape(torch.as_tensor(labels), (len(frames),), "labels")
+    frames = check_input(frames, ("N", model.channels, model.size, model.size), "frames")
+    labels = check_shape(check_labels(labels, model.head.out_features), (len(frames),), "labels")
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
     def step_loss(step):
@@ -334,7 +337,7 @@ def fit_classifier(model: FrameClassifier, frames: torch.Tensor, labels: torch.T
         x = torch.roll(frames[i], (dy, dx), (2, 3))
         if augment is not None: x = augment(x, g)
         return F.cross_entropy(model(x.to(device)), labels[i].to(device))
-    return fit(model, step_loss, steps, lr=lr, clip=None, desc=desc)
+    return fit(model, step_loss, steps, lr=lr, clip=clip, desc=desc)
 
 @torch.no_grad()
 def judge(model: FrameClassifier, frames: torch.Tensor, batch_size: int = 512) -> tuple[torch.Tensor, torch.Tensor]:
@@ -348,7 +351,8 @@ def judge(model: FrameClassifier, frames: torch.Tensor, batch_size: int = 512) -
 
 def order_score(predicted: torch.Tensor, cycle: int = 5) -> torch.Tensor:
     "Per step t -> t+1 `(T-1,)`: the fraction of sequences where the class read at t+1 is the one after the class read at t."
-    predicted = check_shape(torch.as_tensor(predicted), ("N", "T"), "predicted")
+    predicted = check_shape(check_labels(predicted, name="predicted classes"), ("N", "T"), "predicted")
+    if len(predicted) == 0: raise ValueError("expected at least one sequence of predicted classes, got none")
     if predicted.shape[1] < 2: raise ValueError("need at least two frames per sequence")
     return ((predicted[:, 1:] - predicted[:, :-1]) % cycle == 1).float().mean(0)
 
@@ -362,6 +366,7 @@ def rectangle_mask(shape, cover: float = 0.5, generator: torch.Generator | None 
     "A float mask of `shape` (..., H, W) that hides (0) one axis-aligned rectangle of `cover` of the area per frame, at a random place."
     if not 0 <= cover < 1: raise ValueError(f"expected 0 <= cover < 1, got {cover}")
     *lead, H, W = shape
+    if H < 1 or W < 1: raise ValueError(f"expected a mask shape (..., H, W) with H, W >= 1, got {tuple(shape)}")
     mask = torch.ones(shape).reshape(-1, H, W)
     h = max(1, round(H * math.sqrt(cover))); w = min(W, round(cover * H * W / h))
     for m in mask:
@@ -375,6 +380,7 @@ def wave_texture(T: int, size: int = 32, seed: int = 0, substeps: int = 4, coura
     """A video `(T, 1, size, size)` in [0, 1] of rain on a pond: the damped wave equation with raindrop forcing
     (leapfrog, periodic borders, `substeps` per frame, `drop_rate` drops per sub-step), shown through its shading
     sigmoid(contrast * (du/dx + du/dy))."""
+    T, size, substeps = check_count(T, "T"), check_count(size, "size"), check_count(substeps, "substeps")
     if T < 1 or size < 4 or substeps < 1: raise ValueError(f"expected T >= 1, size >= 4, substeps >= 1, got {T}, {size}, {substeps}")
     if not 0 < courant <= 1 / math.sqrt(2): raise ValueError(f"the leapfrog scheme is stable for 0 < courant <= 1/sqrt(2), got {courant}")
     if not 0 <= damping < 1: raise ValueError(f"expected 0 <= damping < 1, got {damping}")

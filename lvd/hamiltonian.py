@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 import torch.nn as nn
-from .core import check_shape, check_times
+from .core import check_count, check_dtype, check_finite, check_input, check_shape, check_times
 
 # %% auto #0
 __all__ = ['symplectic_form', 'is_hamiltonian', 'symplecticity_error', 'HamiltonianOperator', 'flow_operator',
@@ -15,18 +15,22 @@ __all__ = ['symplectic_form', 'is_hamiltonian', 'symplecticity_error', 'Hamilton
 # %% ../nbs/09_hamiltonian_operators.ipynb #5ea6c9b2
 def symplectic_form(d: int, dtype=torch.float32, device=None) -> torch.Tensor:
     "J = [[0, I], [-I, 0]] of size `2d`, for states ordered `(q, p)`."
-    if d < 1: raise ValueError(f"expected d >= 1, got {d}")
+    d = check_count(d, "d")
     I, Z = torch.eye(d, dtype=dtype, device=device), torch.zeros(d, d, dtype=dtype, device=device)
     return torch.cat([torch.cat([Z, I], 1), torch.cat([-I, Z], 1)], 0)
 
 def is_hamiltonian(H: torch.Tensor, atol: float = 1e-5) -> bool:
     "Whether every matrix in `H` `(..., 2d, 2d)` is Hamiltonian: `J H` symmetric."
+    H = check_dtype(H, "H")
+    if H.ndim < 2 or H.shape[-1] != H.shape[-2] or H.shape[-1] % 2: raise ValueError(f"expected H of shape (..., 2d, 2d), got {tuple(H.shape)}")
     J = symplectic_form(H.shape[-1] // 2, H.dtype, H.device)
     JH = J @ H
     return bool(torch.allclose(JH, JH.transpose(-1, -2), atol=atol))
 
 def symplecticity_error(Phi: torch.Tensor) -> torch.Tensor:
     "`max |Phi^T J Phi - J|` per matrix of `Phi` `(..., 2d, 2d)`: zero for a symplectic map."
+    Phi = check_finite(check_dtype(Phi, "Phi"), "Phi")
+    if Phi.ndim < 2 or Phi.shape[-1] != Phi.shape[-2] or Phi.shape[-1] % 2: raise ValueError(f"expected Phi of shape (..., 2d, 2d), got {tuple(Phi.shape)}")
     J = symplectic_form(Phi.shape[-1] // 2, Phi.dtype, Phi.device)
     return (Phi.transpose(-1, -2) @ J @ Phi - J).abs().amax((-1, -2))
 
@@ -61,13 +65,13 @@ class HamiltonianOperator(nn.Module):
 
     def energy(self, state: torch.Tensor) -> torch.Tensor:
         "`E_k(s^k)` of each action's subspace: `(..., K * 2d)` -> `(..., K)`."
-        s = state.unflatten(-1, (self.n_actions, 2 * self.d))
+        s = check_finite(check_dtype(state, "state", dtype=self.raw.dtype), "state").unflatten(-1, (self.n_actions, 2 * self.d))
         return 0.5 * torch.einsum("...ki,kij,...kj->...k", s, self.energy_matrix(), s)
 
     def propagator(self, times) -> torch.Tensor:
         "`exp(t H_k)` for every time and action in one batched `matrix_exp`: `(T,)` -> `(T, K, 2d, 2d)`."
         t = torch.as_tensor(times, dtype=self.raw.dtype, device=self.raw.device)
-        if t.ndim != 1 or not torch.isfinite(t).all(): raise ValueError(f"expected a 1-D tensor of finite times, got {tuple(t.shape)}")
+        if t.ndim != 1 or len(t) == 0 or not torch.isfinite(t).all(): raise ValueError(f"expected a 1-D, non-empty tensor of finite times, got {tuple(t.shape)}")
         return torch.linalg.matrix_exp(t[:, None, None, None] * self.generator()[None])
 
     def block_propagator(self, times) -> torch.Tensor:
@@ -77,7 +81,7 @@ class HamiltonianOperator(nn.Module):
 
     def rollout(self, state: torch.Tensor, times) -> torch.Tensor:
         "States `(B, K * 2d)` at time 0 carried to each of `times` (negative: backwards): `(B, T, K * 2d)`."
-        state = check_shape(state, ("B", self.n_actions * 2 * self.d), "state")
+        state = check_input(state, ("B", self.n_actions * 2 * self.d), "state", dtype=self.raw.dtype)
         s = state.unflatten(-1, (self.n_actions, 2 * self.d))
         out = torch.einsum("tkij,bkj->btki", self.propagator(times), s)
         return out.flatten(-2)
@@ -85,7 +89,7 @@ class HamiltonianOperator(nn.Module):
 # %% ../nbs/09_hamiltonian_operators.ipynb #c182c8d9
 def flow_operator(M: torch.Tensor, kind: str = "H") -> HamiltonianOperator:
     "A one-action `HamiltonianOperator` whose energy matrix is the given symmetric `M` `(2d, 2d)` (kind 'H')."
-    M = check_shape(torch.as_tensor(M, dtype=torch.float32), ("n", "n"), "M")
+    M = check_finite(check_shape(torch.as_tensor(M, dtype=torch.float32), ("n", "n"), "M"), "M")
     if M.shape[0] % 2 or not torch.allclose(M, M.T): raise ValueError(f"expected a symmetric (2d, 2d) M, got {tuple(M.shape)}")
     op = HamiltonianOperator(1, M.shape[0] // 2, kind="H")
     with torch.no_grad(): op.raw.copy_(M[None] / 2)

@@ -8,7 +8,7 @@ import math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from .core import check_frames, check_shape, fit
+from .core import check_count, check_frames, check_input, check_labels, check_shape, fit
 from .dvae import FrameEncoder, FrameDecoder, _gaussian_kl   # chapter 07's conv stacks and Gaussian KL
 from .hamiltonian import HamiltonianOperator
 
@@ -56,17 +56,15 @@ class HamiltonianVAE(nn.Module):
         self.decoder = FrameDecoder(content_dim + n_actions * d, 3, size, width)
 
     def _check(self, frames, action):
-        frames = check_frames(frames)
+        frames = check_frames(frames, dtype=next(self.parameters()).dtype)
         if frames.shape[2:] != (3, self.size, self.size):
             raise ValueError(f"expected frames of shape (B, T, 3, {self.size}, {self.size}), got {tuple(frames.shape)}")
-        action = torch.as_tensor(action, device=frames.device)
-        check_shape(action, (frames.shape[0],), "action")
-        if action.min() < 0 or action.max() >= self.n_actions:
-            raise ValueError(f"expected actions in 0..{self.n_actions - 1}, got {action.min().item()}..{action.max().item()}")
-        return frames, action.long()
+        action = check_shape(check_labels(action, self.n_actions, "action"), (frames.shape[0],), "action")
+        return frames, action.to(frames.device)
 
     def features(self, frames: torch.Tensor) -> torch.Tensor:
         "Per-frame features `(B, T, features)` of frames `(B, T, 3, S, S)`."
+        frames = check_input(frames, ("B", "T", 3, self.size, self.size), "frames", values=(0, 1), dtype=next(self.parameters()).dtype)
         B, T = frames.shape[:2]
         return self.frame_encoder(frames.flatten(0, 1)).view(B, T, -1)
 
@@ -87,19 +85,22 @@ class HamiltonianVAE(nn.Module):
         "Posterior means and log-variances: `(z_mu, z_logvar, s_mu, s_logvar)`; `ref` defaults to frame 0."
         frames, action = self._check(frames, action)
         h = self.features(frames)
-        ref = torch.zeros(len(frames), dtype=torch.long, device=frames.device) if ref is None else torch.as_tensor(ref, device=frames.device)
+        ref = torch.zeros(len(frames), dtype=torch.long, device=frames.device) if ref is None else check_labels(ref, frames.shape[1], "ref").to(frames.device)
         return (*self.encode_content(h), *self.encode_motion(h, action, ref))
 
     def place(self, s: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         "Put each video's `(B, 2d)` state into its action's slot of the full state `(B, K * 2d)`; other slots are 0."
+        s = check_input(s, ("B", 2 * self.d), "states s", dtype=next(self.parameters()).dtype)
+        action = check_shape(check_labels(action, self.n_actions, "action"), (len(s),), "action").to(s.device)
         full = s.new_zeros(len(s), self.n_actions, 2 * self.d)
         full[torch.arange(len(s), device=s.device), action] = s
         return full.flatten(1)
 
     def rollout(self, state: torch.Tensor, offsets) -> torch.Tensor:
         "Full states `(B, K * 2d)` at the reference frame carried by `exp(offset H_k)`: integer `offsets` `(B, T)` or `(T,)`."
-        state = check_shape(state, ("B", self.n_actions * 2 * self.d), "state")
-        offsets = torch.as_tensor(offsets, device=state.device).long()
+        state = check_input(state, ("B", self.n_actions * 2 * self.d), "state", dtype=next(self.parameters()).dtype)
+        offsets = check_labels(offsets, name="offsets").to(state.device)
+        if offsets.numel() == 0 or offsets.ndim not in (1, 2): raise ValueError(f"expected offsets (T,) or (B, T), got {tuple(offsets.shape)}")
         if offsets.ndim == 1: offsets = offsets[None].expand(len(state), -1)
         lo, hi = int(offsets.min()), int(offsets.max())
         P = self.operator.propagator(torch.arange(lo, hi + 1, dtype=state.dtype, device=state.device))  # one matrix_exp call
@@ -109,6 +110,8 @@ class HamiltonianVAE(nn.Module):
     def decode(self, z: torch.Tensor, states: torch.Tensor) -> torch.Tensor:
         """Frames `(B, T, 3, S, S)` from content `(B, C)` and states `(B, T, K * 2d)`; only the positions are used,
         and with `unit_position` only their direction `q / |q|` in each subspace (zero subspaces stay zero)."""
+        states = check_input(states, ("B", "T", self.n_actions * 2 * self.d), "states", dtype=next(self.parameters()).dtype)
+        z = check_input(z, (states.shape[0], "C"), "content z", dtype=next(self.parameters()).dtype)
         B, T = states.shape[:2]
         q = states.view(B, T, self.n_actions, 2 * self.d)[..., :self.d]
         if self.unit_position: q = q / q.norm(dim=-1, keepdim=True).clamp_min(1e-6)
@@ -119,7 +122,7 @@ class HamiltonianVAE(nn.Module):
         `horizon > T` scores `horizon` frames of the clip played as a loop (frame `t` is frame `t mod T`)."""
         frames, action = self._check(frames, action)
         B, T, dev = frames.shape[0], frames.shape[1], frames.device
-        horizon = horizon or T
+        horizon = T if horizon is None else check_count(horizon, "horizon")
         h = self.features(frames)
         keep = (torch.rand(B, T, generator=generator) < 0.5).float().to(dev)
         keep[torch.arange(B), torch.randint(T, (B,), generator=generator)] = 1.0      # at least one frame
@@ -139,8 +142,9 @@ class HamiltonianVAE(nn.Module):
 def image_to_sequence(model: HamiltonianVAE, first: torch.Tensor, action, T: int) -> torch.Tensor:
     "`T` frames `(B, T, 3, S, S)` from first frames `(B, 3, S, S)` played through `action` (one per image)."
     first = check_shape(first, ("B", 3, model.size, model.size), "first frames")
+    T = check_count(T, "T")
     z, _, s, _ = model.encode(first[:, None], action)
-    action = torch.as_tensor(action, device=first.device).long()
+    action = check_labels(action, model.n_actions, "action").to(first.device)
     return model.decode(z, model.rollout(model.place(s, action), torch.arange(T, device=first.device))).clamp(0, 1)
 
 @torch.no_grad()
@@ -149,21 +153,22 @@ def swap_motion(model: HamiltonianVAE, a: torch.Tensor, action_a, b: torch.Tenso
     za, _, sa, _ = model.encode(a, action_a)
     zb, _, sb, _ = model.encode(b, action_b)
     t = torch.arange(a.shape[1], device=a.device)
-    ma = model.rollout(model.place(sa, torch.as_tensor(action_a, device=a.device).long()), t)
-    mb = model.rollout(model.place(sb, torch.as_tensor(action_b, device=b.device).long()), t)
+    ma = model.rollout(model.place(sa, check_labels(action_a, model.n_actions, "action_a").to(a.device)), t)
+    mb = model.rollout(model.place(sb, check_labels(action_b, model.n_actions, "action_b").to(b.device)), t)
     return model.decode(za, mb).clamp(0, 1), model.decode(zb, ma).clamp(0, 1)
 
 @torch.no_grad()
 def generate(model: HamiltonianVAE, content: torch.Tensor, action, T: int = 8, generator: torch.Generator | None = None) -> torch.Tensor:
     "Videos from the prior's motion: `(q, p) ~ N(0, I)` in each `action`'s subspace, content from real videos `(B, T', 3, S, S)`."
+    T = check_count(T, "T")
     z, _, _, _ = model.encode(content, torch.zeros(len(content), dtype=torch.long))
-    action = torch.as_tensor(action, device=content.device).long()
+    action = check_shape(check_labels(action, model.n_actions, "action"), (len(content),), "action").to(content.device)
     s = torch.randn(len(content), 2 * model.d, generator=generator).to(content.device)
     return model.decode(z, model.rollout(model.place(s, action), torch.arange(T, device=content.device))).clamp(0, 1)
 
 # %% ../nbs/10_hamiltonian_vae.ipynb #556ba652
 def fit_hamiltonian_vae(model: HamiltonianVAE, data, steps: int, batch_size: int = 32, lr: float = 1e-3, seed: int = 0,
-                        horizon: int | None = None, desc: str = "Hamiltonian VAE") -> list[float]:
+                        horizon: int | None = None, desc: str = "Hamiltonian VAE", clip: float | None = 1.0) -> list[float]:
     "Train on random batches of a `lvd.data.Sprites` set (videos, 9-way or 3-way action labels); return the losses."
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
@@ -171,4 +176,4 @@ def fit_hamiltonian_vae(model: HamiltonianVAE, data, steps: int, batch_size: int
     def step_loss(step):
         i = torch.randint(len(data), (batch_size,), generator=g)
         return model.loss(data.sequences(i, device), labels[i].to(device), generator=g, horizon=horizon)["loss"]
-    return fit(model, step_loss, steps, lr=lr, desc=desc)
+    return fit(model, step_loss, steps, lr=lr, desc=desc, clip=clip)

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 from torch import nn
-from .core import check_shape, check_frames, fit
+from .core import check_count, check_shape, check_frames, check_input, fit
 from .ode import random_windows
 
 # %% auto #0
@@ -40,8 +40,8 @@ class RotationScaling(nn.Module):
 
     def forward(self, z: torch.Tensor, m) -> torch.Tensor:
         "Advance latents z (B, 2n) by every (real) step count in m (M,): -> (B, M, 2n)."
-        check_shape(z, ("B", self.dim), "latent z")
-        m = torch.as_tensor(m, dtype=z.dtype, device=z.device).reshape(-1)
+        z = check_input(z, ("B", self.dim), "latent z")
+        m = check_input(torch.atleast_1d(torch.as_tensor(m, dtype=z.dtype, device=z.device)), ("M",), "step counts m")
         zc = torch.complex(z[:, 0::2], z[:, 1::2])                                        # (B, n)
         lam = torch.complex(self.mu, self.omega)                                            # (n,)
         out = zc[:, None] * torch.exp(lam[None, None] * (m[None, :, None] * self.dt))    # (B, M, n)
@@ -65,8 +65,8 @@ class DenseKoopman(nn.Module):
 
     def forward(self, z: torch.Tensor, m) -> torch.Tensor:
         "Advance latents z (B, 2n) by every integer step count in m (M,): -> (B, M, 2n)."
-        check_shape(z, ("B", self.dim), "latent z")
-        m = torch.as_tensor(m).reshape(-1)
+        z = check_input(z, ("B", self.dim), "latent z", dtype=self.K.dtype)
+        m = check_input(torch.as_tensor(m, dtype=torch.float64), ("M",), "step counts m")
         if (m != m.round()).any() or (m < 0).any(): raise ValueError("a dense Koopman matrix only takes whole, non-negative steps")
         steps = [int(k) for k in m]
         out, cur = {}, z
@@ -103,10 +103,10 @@ class KoopmanAE(nn.Module):
         self.K = RotationScaling(n_blocks, omega_range) if operator == "blocks" else DenseKoopman(n_blocks, omega_range)
 
     def encode(self, frames: torch.Tensor) -> torch.Tensor:
-        return self.encoder(check_shape(frames, ("B", 1, self.size, self.size), "frames"))
+        return self.encoder(check_input(frames, ("B", 1, self.size, self.size), "frames", values=(0, 1), dtype=next(self.parameters()).dtype))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return self.decoder(z)
+        return self.decoder(check_input(z, ("B", 2 * self.config["n_blocks"]), "latents", dtype=next(self.parameters()).dtype))
 
     def forward(self, frame: torch.Tensor, m) -> torch.Tensor:
         "Predict the frames m (M,) steps after `frame` (B, 1, size, size): -> (B, M, 1, size, size)."
@@ -134,9 +134,9 @@ def koopman_loss(model: KoopmanAE, clips: torch.Tensor, alpha: float) -> tuple[t
     return alpha * recon + (1 - alpha) * prediction, dict(recon=recon.item(), pred=prediction.item())
 
 def fit_koopman(model: KoopmanAE, videos: torch.Tensor, steps: int, horizon: int = 20, batch: int = 32,
-                lr: float = 1e-3, seed: int = 0, desc: str = "Koopman AE") -> dict:
+                lr: float = 1e-3, seed: int = 0, desc: str = "Koopman AE", clip: float | None = 1.0) -> dict:
     "Train on random clips of horizon+1 frames with the alpha schedule; returns the histories of loss, recon, pred, alpha."
-    check_frames(videos, "videos")
+    videos, horizon = check_frames(videos, "videos"), check_count(horizon, "horizon")
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
     hist = dict(recon=[], pred=[], alpha=[])
@@ -146,7 +146,7 @@ def fit_koopman(model: KoopmanAE, videos: torch.Tensor, steps: int, horizon: int
         for k, v in parts.items(): hist[k].append(v)
         hist["alpha"].append(a)
         return loss
-    hist["loss"] = fit(model, step_loss, steps, lr=lr, desc=desc)
+    hist["loss"] = fit(model, step_loss, steps, lr=lr, desc=desc, clip=clip)
     return hist
 
 @torch.no_grad()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 from torchdiffeq import odeint
-from .core import check_frames, check_shape, check_times, fit
+from .core import check_frames, check_input, check_shape, check_times, fit
 from .ode import tanh_mlp
 from .autoencoder import ConvAutoencoder
 
@@ -28,6 +28,7 @@ class SecondOrderField(nn.Module):
 def solve_from_zero(field: nn.Module, state0: torch.Tensor, t, step_size: float) -> torch.Tensor:
     """States `(B, T, D)` at times `t` `(T,)` (increasing, >= 0) of the ODE `field` started from `state0` `(B, D)` at time 0,
     with fixed-step RK4; a start at 0 is added to the solver's grid when `t[0] > 0` and left out of the result."""
+    state0 = check_input(state0, ("B", "D"), "state0", dtype=next(field.parameters()).dtype)
     t = check_times(t).to(state0)
     if t[0] < 0: raise ValueError(f"times count from the initial state and must be >= 0, got t[0] = {t[0].item()}")
     start = bool(t[0] > 0)
@@ -46,7 +47,7 @@ class LatentODE(nn.Module):
 
     def initial_state(self, frames: torch.Tensor, dt: float) -> torch.Tensor:
         "`(B, 2d)`: E(I_0) and the finite difference (E(I_1) - E(I_0)) / dt from frames `(B, >=2, C, H, W)`."
-        check_shape(frames, ("B", "T", self.ae.channels, self.ae.size, self.ae.size), "frames")
+        frames = check_input(frames, ("B", "T", self.ae.channels, self.ae.size, self.ae.size), "frames", values=(0, 1), dtype=next(self.parameters()).dtype)
         if frames.shape[1] < 2: raise ValueError(f"need two input frames, got {frames.shape[1]}")
         if not dt > 0: raise ValueError(f"expected a positive frame interval dt, got {dt}")
         z = self.ae.encode(frames[:, :2].flatten(0, 1)).unflatten(0, (len(frames), 2))
@@ -64,7 +65,7 @@ class LatentODE(nn.Module):
 # %% ../nbs/03_latent_ode.ipynb #f7cf229a
 def fit_latent_ode(model: LatentODE, t: torch.Tensor, videos: torch.Tensor, steps: int, batch_size: int = 32,
                    n_times: int = 8, lr: float = 1e-3, latent_reg: float = 1e-5, match: float = 0.0, seed: int = 0,
-                   desc: str = "latent ODE") -> list[float]:
+                   desc: str = "latent ODE", clip: float | None = 1.0) -> list[float]:
     """Train from the first two frames of `videos` `(N, T, C, H, W)` (times `t` `(T,)`) to `n_times` random frames per step.
     With `match > 0` the scored frames are also autoencoded, D(E(I_t)) ~ I_t, and the ODE's latents are pulled towards
     the encoder's, `match` * |z(t) - E(I_t)|^2 (the encoder's side detached: the autoencoder defines the latent space)."""
@@ -84,4 +85,4 @@ def fit_latent_ode(model: LatentODE, t: torch.Tensor, videos: torch.Tensor, step
             z_enc = model.ae.encode(target.flatten(0, 1)).unflatten(0, z.shape[:2])
             loss = loss + ((decode(z_enc) - target) ** 2).mean() + match * ((z - z_enc.detach()) ** 2).mean()
         return loss
-    return fit(model, step_loss, steps, lr=lr, desc=desc)
+    return fit(model, step_loss, steps, lr=lr, desc=desc, clip=clip)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import torch
 from torchmetrics.functional.image import structural_similarity_index_measure as _tm_ssim
+from .core import check_count, check_dtype, check_finite, check_input
 
 # %% auto #0
 __all__ = ['MSE_FLOOR', 'frame_mse', 'frame_psnr', 'frame_ssim', 'black_baseline', 'copy_last_baseline', 'mse_per_step',
@@ -16,11 +17,13 @@ MSE_FLOOR = 1e-10   # PSNR of a perfect frame: 10 log10(1 / MSE_FLOOR) = 100 dB
 
 def _pair(pred: torch.Tensor, truth: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     "Check that `pred` and `truth` are frames `(..., C, H, W)` of one shape; flatten to `(N, C, H, W)` float."
-    pred, truth = torch.as_tensor(pred), torch.as_tensor(truth)
+    pred, truth = check_finite(check_dtype(pred, "pred"), "pred"), check_finite(check_dtype(truth, "truth"), "truth")
+    if truth.numel() and (truth.min() < 0 or truth.max() > 1):   # the scores assume a data range of 1
+        raise ValueError(f"expected truth with values in [0, 1], got values in [{truth.min().item():.3g}, {truth.max().item():.3g}]")
     if pred.shape != truth.shape:
         raise ValueError(f"pred and truth differ in shape: {tuple(pred.shape)} vs {tuple(truth.shape)}")
-    if pred.ndim < 3:
-        raise ValueError(f"expected frames of shape (..., C, H, W), got {tuple(pred.shape)}")
+    if pred.ndim < 3 or pred.numel() == 0:
+        raise ValueError(f"expected frames of shape (..., C, H, W) with no empty axis, got {tuple(pred.shape)}")
     return pred.reshape(-1, *pred.shape[-3:]).float(), truth.reshape(-1, *truth.shape[-3:]).float()
 
 def frame_mse(pred: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
@@ -46,14 +49,15 @@ def black_baseline(truth: torch.Tensor) -> torch.Tensor:
 
 def copy_last_baseline(inputs: torch.Tensor, horizon: int) -> torch.Tensor:
     "Repeat the last input frame: inputs `(B, T_in, C, H, W)` -> `(B, horizon, C, H, W)`."
-    inputs = torch.as_tensor(inputs)
-    if inputs.ndim != 5: raise ValueError(f"expected inputs of shape (B, T_in, C, H, W), got {tuple(inputs.shape)}")
-    if horizon < 1: raise ValueError(f"expected horizon >= 1, got {horizon}")
+    inputs = check_input(inputs, ("B", "T_in", "C", "H", "W"), "inputs")
+    horizon = check_count(horizon, "horizon")
     return inputs[:, -1:].expand(-1, horizon, -1, -1, -1).clone()
 
 def mse_per_step(pred: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
     "Mean squared error at each step, averaged over sequences and pixels: `(B, T, ...)` twice -> `(T,)`."
+    pred, truth = check_finite(check_dtype(pred, "pred"), "pred"), check_finite(check_dtype(truth, "truth"), "truth")
     if pred.shape != truth.shape: raise ValueError(f"pred and truth differ in shape: {tuple(pred.shape)} vs {tuple(truth.shape)}")
+    if pred.ndim < 3 or pred.numel() == 0: raise ValueError(f"expected (B, T, ...) with no empty axis, got {tuple(pred.shape)}")
     return ((pred.float() - truth.float()) ** 2).flatten(2).mean((0, 2))
 
 def sequence_scores(pred: torch.Tensor, truth: torch.Tensor, ssim: bool = True) -> dict:
@@ -69,7 +73,7 @@ def sequence_scores(pred: torch.Tensor, truth: torch.Tensor, ssim: bool = True) 
 def centre_of_mass(frames: torch.Tensor) -> torch.Tensor:
     """Intensity-weighted centres `(..., 2)` (x, y in pixels, 0 at the top-left pixel) of frames `(..., C, H, W)`, channels
     summed: where a forecast puts its ink, to compare with where the truth has it. NaN for an all-black frame."""
-    f = torch.as_tensor(frames).float()
+    f = check_finite(check_dtype(frames, "frames", dtype=torch.float32), "frames")
     if f.ndim < 3: raise ValueError(f"expected frames of shape (..., C, H, W), got {tuple(f.shape)}")
     f = f.sum(-3)
     ink = f.sum((-1, -2))
@@ -80,6 +84,7 @@ def centre_of_mass(frames: torch.Tensor) -> torch.Tensor:
 # %% ../nbs/00c_metrics.ipynb #c0fd0002
 def psd_sqrt(S: torch.Tensor) -> torch.Tensor:
     "Symmetric square root of a symmetric positive semi-definite matrix (round-off negative eigenvalues clipped to 0)."
+    S = check_input(S, ("n", "n"), "S")
     w, V = torch.linalg.eigh((S + S.mT) / 2)
     return (V * w.clamp_min(0).sqrt()) @ V.mT
 

@@ -8,7 +8,7 @@ import math
 import torch
 from torch import nn
 from torchdiffeq import odeint
-from .core import check_shape, check_finite, check_times, fit
+from .core import check_count, check_input, check_shape, check_finite, check_times, fit
 
 # %% auto #0
 __all__ = ['spiral_trajectory', 'tanh_mlp', 'VectorField', 'NeuralODE', 'random_windows', 'fit_neural_ode',
@@ -22,7 +22,7 @@ def spiral_trajectory(x0, w0: float = 10.0, lam: float = 1.5, n_points: int = 10
     x0 = check_shape(x0[None] if single else x0, ("N", 2), "x0")
     v0 = torch.tensor([0.0, w0], dtype=torch.float64).expand_as(x0) if v0 is None else \
          check_shape(check_finite(torch.as_tensor(v0, dtype=torch.float64), "v0").reshape(-1, 2).expand_as(x0), ("N", 2), "v0")
-    if n_points < 2: raise ValueError(f"expected n_points >= 2, got {n_points}")
+    n_points = check_count(n_points, "n_points", minimum=2)
     if not dt > 0: raise ValueError(f"expected a positive time step dt, got {dt}")
     if not (math.isfinite(w0) and math.isfinite(lam)): raise ValueError(f"expected finite w0 and lam, got w0={w0}, lam={lam}")
     t = torch.arange(n_points, dtype=torch.float64) * dt
@@ -36,6 +36,7 @@ def spiral_trajectory(x0, w0: float = 10.0, lam: float = 1.5, n_points: int = 10
 # %% ../nbs/01_neural_odes.ipynb #a51eea9a
 def tanh_mlp(sizes: list[int]) -> nn.Sequential:
     "An MLP through `sizes` with tanh between the linear layers (smooth, so ODE solvers can take large steps)."
+    if len(sizes) < 2: raise ValueError(f"expected at least an input and an output size, got {sizes}")
     layers = []
     for a, b in zip(sizes[:-1], sizes[1:]): layers += [nn.Linear(a, b), nn.Tanh()]
     return nn.Sequential(*layers[:-1])
@@ -62,8 +63,7 @@ class NeuralODE(nn.Module):
 
     def rollout(self, z0, t, method: str | None = None):
         "States `(B, T, D)` at times `t` from initial states `z0` of shape `(B, D)`."
-        check_shape(z0, ("B", self.dim), "initial states z0")
-        check_finite(z0, "initial states z0")
+        z0 = check_input(z0, ("B", self.dim), "initial states z0", dtype=next(self.parameters()).dtype)
         t = check_times(t).to(z0)
         zs = odeint(self.field, z0, t, method=method or self.method, rtol=self.rtol, atol=self.atol)
         return zs.transpose(0, 1)
@@ -75,28 +75,31 @@ def random_windows(series: torch.Tensor, batch_time: int, batch_size: int, gener
     "Random windows `(batch_size, batch_time, ...)` of consecutive steps from `series` `(N, T, ...)`: states `(N, T, D)` or videos `(N, T, C, H, W)`."
     if getattr(series, "ndim", 0) < 3: raise ValueError(f"expected series of shape (N, T, ...), got {tuple(getattr(series, 'shape', ()))}")
     N, T = series.shape[:2]
+    if N < 1: raise ValueError("expected at least one series to draw windows from, got none")
     if not 2 <= batch_time <= T: raise ValueError(f"expected 2 <= batch_time <= {T} (the series length), got {batch_time}")
     n = torch.randint(0, N, (batch_size,), generator=generator)
     start = torch.randint(0, T - batch_time + 1, (batch_size,), generator=generator)
     return series[n[:, None], start[:, None] + torch.arange(batch_time)]
 
 def fit_neural_ode(model: NeuralODE, t: torch.Tensor, series: torch.Tensor, steps: int, batch_time: int = 20,
-                   batch_size: int = 32, lr: float = 3e-3, seed: int = 0, desc: str = "neural ODE") -> list[float]:
+                   batch_size: int = 32, lr: float = 3e-3, seed: int = 0, desc: str = "neural ODE",
+                   clip: float | None = 1.0) -> list[float]:
     "Fit `model` to `series` `(N, T, D)` observed at regularly spaced times `t` `(T,)` on random windows; return the losses."
     t = check_times(t)
-    check_shape(series, ("N", len(t), model.dim), "series")
-    check_finite(series, "series")
+    series = check_input(series, ("N", len(t), model.dim), "series", dtype=next(model.parameters()).dtype)
     g = torch.Generator().manual_seed(seed)
     tw = t[:batch_time] - t[0]
     def step_loss(step):
         w = random_windows(series, batch_time, batch_size, g)
         return ((model.rollout(w[:, 0], tw, method="rk4") - w) ** 2).mean()
-    return fit(model, step_loss, steps, lr=lr, desc=desc)
+    return fit(model, step_loss, steps, lr=lr, desc=desc, clip=clip)
 
 # %% ../nbs/01_neural_odes.ipynb #2e466213
 def extrapolation_report(truth: torch.Tensor, pred: torch.Tensor, n_train: int) -> dict:
     "MSE on the training and test windows of a `(T, D)` path, and the test MSE relative to the path's variance (mean over coordinates)."
-    check_shape(pred, tuple(truth.shape), "pred")
+    truth = check_input(truth, ("T", "D"), "truth")
+    pred = check_input(pred, tuple(truth.shape), "pred")
+    if not 1 <= check_count(n_train, "n_train") < len(truth): raise ValueError(f"expected 1 <= n_train < {len(truth)}, got {n_train}")
     var = truth.var(0).mean()
     mse = lambda a, b: ((a - b) ** 2).mean().item()
     return dict(train_mse=mse(pred[:n_train], truth[:n_train]), test_mse=mse(pred[n_train:], truth[n_train:]),
@@ -110,17 +113,19 @@ class TimeMLP(nn.Module):
         self.net = tanh_mlp([1] + [width] * depth + [dim])
 
     def forward(self, t):
-        return self.net(check_times(t)[:, None])
+        return self.net(check_times(t).to(next(self.parameters()).dtype)[:, None])
 
-def fit_time_mlp(model: TimeMLP, t: torch.Tensor, path: torch.Tensor, steps: int, lr: float = 3e-3) -> list[float]:
+def fit_time_mlp(model: TimeMLP, t: torch.Tensor, path: torch.Tensor, steps: int, lr: float = 3e-3,
+                 clip: float | None = 1.0) -> list[float]:
     "Fit `model` to a path `(T, D)` observed at times `(T,)` by full-batch MSE."
-    check_shape(path, (len(t), "D"), "path")
-    return fit(model, lambda step: ((model(t) - path) ** 2).mean(), steps, lr=lr, desc="MLP of time")
+    t = check_times(t)
+    path = check_input(path, (len(t), "D"), "path", dtype=next(model.parameters()).dtype)
+    return fit(model, lambda step: ((model(t) - path) ** 2).mean(), steps, lr=lr, desc="MLP of time", clip=clip)
 
 # %% ../nbs/01_neural_odes.ipynb #534821ac
 def spiral_states(n: int, w0: float = 10.0, lam: float = 1.5, seed: int = 0, n_points: int = 1000, dt: float = 1e-3):
     "Times `(T,)` and states `Z = (X, V / w0)` `(n, T, 4)` of `n` spirals with $X_0 \\sim U(-1, 1)^2$, $V_0 \\sim w_0 U(-1, 1)^2$."
-    if n < 1: raise ValueError(f"expected n >= 1 trajectories, got {n}")
+    n = check_count(n, "n")
     g = torch.Generator().manual_seed(seed)
     x0, v0 = torch.rand(n, 2, generator=g) * 2 - 1, (torch.rand(n, 2, generator=g) * 2 - 1) * w0
     t, X, V = spiral_trajectory(x0, w0, lam, n_points, dt, v0=v0)

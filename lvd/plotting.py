@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import matplotlib.pyplot as plt
 from matplotlib import animation
-from .core import check_shape, check_frames
+from .core import check_frames, check_input, check_shape, check_times
 
 # %% auto #0
 __all__ = ['TRAIN_COLOR', 'TEST_COLOR', 'PRED_COLOR', 'PAGE_PX', 'MIN_TEXT_PX', 'plot_trajectory_split', 'plot_vector_field',
@@ -24,11 +24,11 @@ def _np(x): return x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarra
 def plot_trajectory_split(truth, n_train: int, pred=None, t=None, ax=None, title: str = "",
                           over_time: bool = False, label_pred: str = "prediction"):
     "Plot a 2-D path: training part dark blue, test part light blue, `pred` orange; in the plane or, with `over_time`, against `t`."
-    truth = _np(check_shape(torch.as_tensor(truth), ("T", 2), "truth"))
+    truth = _np(check_input(truth, ("T", 2), "truth"))
     if not 0 < n_train <= len(truth): raise ValueError(f"expected 0 < n_train <= {len(truth)}, got {n_train}")
     ax = ax or plt.subplots(figsize=(4, 4))[1]
     if over_time:
-        t = np.arange(len(truth)) if t is None else _np(t)
+        t = np.arange(len(truth)) if t is None else _np(check_shape(check_times(t), (len(truth),), "t"))
         for j, ls in ((0, "-"), (1, "--")):
             ax.plot(t[:n_train], truth[:n_train, j], ls, color=TRAIN_COLOR, lw=2.5, label="train" if j == 0 else None)
             ax.plot(t[n_train:], truth[n_train:, j], ls, color=TEST_COLOR, lw=2.5, label="test" if j == 0 else None)
@@ -76,6 +76,7 @@ def show_sequences(frames, row_labels=None, times=None, max_frames: int = 20, si
     the number of columns, so that they stay legible when the site shrinks a wide grid to the page."""
     frames = check_frames(torch.as_tensor(frames), "frames")
     B, T = frames.shape[:2]
+    if times is not None: times = check_shape(check_times(times), (T,), "times")
     cols = np.unique(np.linspace(0, T - 1, min(T, max_frames)).round().astype(int))
     fs = _grid_fontsize(size * len(cols), max((len(str(l)) for l in row_labels), default=0) if row_labels is not None else 0)
     top = 0.25 + 1.3 * fs / 72 if title else 0   # inches above the grid for the title

@@ -49,13 +49,15 @@ def test_build_and_cache(tmp_path):
     for step in (216, 36, 6, 1):
         assert (full[0, 0, 0].astype(int) - full[step, 0, 0]).any()
     test = load_sprites("test", 32, cache_dir=tmp_path)
-    assert (tmp_path / "sprites-32px.npz").exists()
+    [cache] = tmp_path.glob("sprites-32px-*.npz")          # named with a digest of the layers that built it
+    written = cache.stat().st_mtime_ns
     assert len(test) == 296 * 9 and test.frames.shape[1:] == (8, 3, 32, 32)
     # the 32 px frames are 2x2 block means of the 64 px ones
     cid = int(test.character[0])
     ref = full[cid, 0].reshape(8, 32, 2, 32, 2, 3).mean((2, 4)).round().astype(np.uint8)
     np.testing.assert_array_equal(test.frames[0].permute(0, 2, 3, 1).numpy(), ref)
-    again = load_sprites("test", 32, path="/nonexistent", cache_dir=tmp_path, n_characters=3)   # read from the cache
+    again = load_sprites("test", 32, cache_dir=tmp_path, n_characters=3)   # read from the cache, not rebuilt
+    assert cache.stat().st_mtime_ns == written and list(tmp_path.iterdir()) == [cache]
     assert torch.equal(again.frames, test.frames[:27]) and again.label9.tolist() == list(range(9)) * 3
     x = again.sequences(slice(0, 2))
     assert x.dtype == torch.float32 and 0 <= x.min() and x.max() <= 1
