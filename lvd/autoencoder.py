@@ -18,7 +18,7 @@ __all__ = ['render_balls', 'gaussian_ball_videos', 'spatial_encoding', 'ConvAuto
 def render_balls(centres: torch.Tensor, size: int = 28, sigma: float = 2.0) -> torch.Tensor:
     "Images `(..., size, size)` of a Gaussian of peak 1 and width `sigma` at each of `centres` `(..., 2)`, given as (x, y) pixels."
     centres = check_finite(check_dtype(centres, "centres"), "centres")
-    r = torch.arange(size, dtype=torch.float32)
+    r = torch.arange(check_count(size, "size"), dtype=torch.float32)
     dx, dy = r - centres[..., 0, None], r - centres[..., 1, None]
     return torch.exp(-(dx[..., None, :] ** 2 + dy[..., :, None] ** 2) / (2 * sigma ** 2))
 
@@ -45,6 +45,7 @@ def gaussian_ball_videos(n: int, T: int = 20, size: int = 28, sigma: float = 2.0
 def spatial_encoding(size: int, n_freqs: int = 0) -> torch.Tensor:
     """Channels `(2 + 4 n_freqs, size, size)`: the ramps x and y in (0, 1), then for l = 1..n_freqs
     sin and cos of 2^(l-1) pi x and of 2^(l-1) pi y (NeRF-style positional encoding, the paper's section 5.2.2)."""
+    size, n_freqs = check_count(size, "size"), check_count(n_freqs, "n_freqs", minimum=0)
     if size < 1 or n_freqs < 0: raise ValueError(f"expected size >= 1 and n_freqs >= 0, got {size}, {n_freqs}")
     r = (torch.arange(size, dtype=torch.float32) + 0.5) / size
     y, x = torch.meshgrid(r, r, indexing="ij")

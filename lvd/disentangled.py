@@ -112,6 +112,8 @@ class ConcatDecoder(nn.Module):
             nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(width, 1, 4, 2, 1))
 
     def forward(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        z = check_input(z, ("B", "T", "L"), "latent positions z", dtype=next(self.parameters()).dtype)
+        a = check_input(a, (len(z), "A"), "appearance vectors a", dtype=next(self.parameters()).dtype)
         B, T = z.shape[:2]
         return self.net(torch.cat([z, a[:, None].expand(-1, T, -1)], -1).flatten(0, 1)).unflatten(0, (B, T))
 
@@ -137,6 +139,8 @@ class GlyphDecoder(nn.Module):
 
     def forward(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         "Pixel logits `(B, T, 1, size, size)` of latent positions `(B, T, latent_dim)` and appearance vectors `(B, appearance_dim)`."
+        z = check_input(z, ("B", "T", "L"), "latent positions z", dtype=next(self.parameters()).dtype)
+        a = check_input(a, (len(z), "A"), "appearance vectors a", dtype=next(self.parameters()).dtype)
         return paste(self.draw(a), self.centres(z), self.size, self.background)
 
 class DisentangledODE(nn.Module):

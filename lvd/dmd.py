@@ -106,6 +106,7 @@ def bouncing_balls(n: int, T: int, size: int = 32, periods=(10.0, 16.0), amplitu
     (vertical `amplitudes`, sideways `sway` in quadrature so that one frame fixes the phase, horizontal `centres`
     on a 32-pixel canvas), random phases from `seed`. Where the balls overlap, `overlap="front"` shows the brighter
     ball (one passes in front of the other), `"sum"` adds them (clipped to 1)."""
+    n, T, size = check_count(n, "n"), check_count(T, "T"), check_count(size, "size")
     if n < 1 or T < 1: raise ValueError(f"expected n >= 1 and T >= 1, got n={n}, T={T}")
     if size < 16: raise ValueError(f"expected size >= 16, got {size}")
     if min(periods) <= 0 or sigma <= 0: raise ValueError(f"periods and sigma must be positive, got {periods}, {sigma}")
@@ -155,6 +156,8 @@ def vortex_street(nx: int = 160, ny: int = 48, diameter: int = 10, u_in: float =
     """Flow past a cylinder by a D2Q9 lattice-Boltzmann simulation (BGK collision, bounce-back cylinder, equilibrium
     inlet, copy outlet), in lattice units. Returns vorticity (snapshots, nx, ny), the cylinder mask (nx, ny), and a dict
     with nu, omega and dt (lattice steps between snapshots)."""
+    for count, what in [(nx, "nx"), (ny, "ny"), (diameter, "diameter"), (transient, "transient"), (every, "every"), (snapshots, "snapshots")]:
+        check_count(count, what, minimum=0 if what == "transient" else 1)
     if reynolds <= 0 or not 0 < u_in <= 0.2: raise ValueError(f"need reynolds > 0 and 0 < u_in <= 0.2 (low Mach), got {reynolds}, {u_in}")
     if not (diameter >= 4 and nx > 4 * diameter and ny > 2 * diameter):
         raise ValueError(f"need diameter >= 4, nx > 4 diameter and ny > 2 diameter, got {nx}x{ny}, diameter {diameter}")

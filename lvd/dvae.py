@@ -94,6 +94,9 @@ class LinearDynamicTexture:
 
     def encode(self, frames: torch.Tensor) -> torch.Tensor:
         "States `(..., n)` of frames `(..., C, H, W)`."
+        frames = check_finite(check_dtype(frames, "frames", dtype=self.C.dtype), "frames")
+        if frames.shape[-len(self.frame_shape):] != tuple(self.frame_shape) or frames.numel() == 0:
+            raise ValueError(f"expected frames of shape (..., {', '.join(map(str, self.frame_shape))}), got {tuple(frames.shape)}")
         return (frames.flatten(-len(self.frame_shape)) - self.mean) @ self.C
 
     def decode(self, h: torch.Tensor) -> torch.Tensor:
@@ -143,7 +146,7 @@ class FrameEncoder(nn.Module):
             c = width * 2 ** i
         self.net = nn.Sequential(*layers, nn.Conv2d(c, out_dim, 4, 1, 0), nn.Flatten())
 
-    def forward(self, x): return self.net(x)
+    def forward(self, x): return self.net(check_input(x, ("B", "C", "H", "W"), "frames", dtype=next(self.parameters()).dtype))
 
 class FrameDecoder(nn.Module):
     "DCGAN-style generator with an MLP head: `(..., n)` -> `(..., channels, size, size)`, linear output."

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import matplotlib.pyplot as plt
 from matplotlib import animation
-from .core import check_frames, check_input, check_shape, check_times
+from .core import check_finite, check_frames, check_input, check_shape, check_times
 
 # %% auto #0
 __all__ = ['TRAIN_COLOR', 'TEST_COLOR', 'PRED_COLOR', 'PAGE_PX', 'MIN_TEXT_PX', 'plot_trajectory_split', 'plot_vector_field',
@@ -50,7 +50,7 @@ def plot_vector_field(field, xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), n: int = 25, ax
     xs, ys = np.linspace(*xlim, n), np.linspace(*ylim, n)
     X, Y = np.meshgrid(xs, ys)
     pts = torch.tensor(np.stack([X.ravel(), Y.ravel()], -1), dtype=torch.float32)
-    with torch.no_grad(): v = _np(field(pts))
+    with torch.no_grad(): v = _np(check_finite(field(pts), "the field's velocities"))
     if v.shape != (n * n, 2): raise ValueError(f"expected field to return shape ({n * n}, 2), got {v.shape}")
     U, V = v[:, 0].reshape(n, n), v[:, 1].reshape(n, n)
     ax.streamplot(X, Y, U, V, color=np.hypot(U, V), cmap="Greys", density=density, linewidth=0.8, arrowsize=0.8)
