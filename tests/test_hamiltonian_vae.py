@@ -79,7 +79,11 @@ def test_generators_shapes_and_errors():
     ab, ba = swap_motion(m, x[:1], torch.tensor([1]), x[1:], torch.tensor([2]))
     assert ab.shape == ba.shape == (1, 8, 3, 16, 16)
     v = generate(m, x, torch.tensor([3, 8]), T=5, generator=torch.Generator().manual_seed(0))
-    assert v.shape == (2, 5, 3, 16, 16) and 0 <= v.min() and v.max() <= 1
+    assert v.shape == (2, 5, 3, 16, 16)
+    again = generate(m, x, torch.tensor([3, 8]), T=5, generator=torch.Generator().manual_seed(0))
+    other = generate(m, x, torch.tensor([4, 8]), T=5, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(v, again)                       # the prior's draw comes from the generator, nothing else
+    assert not torch.allclose(v[0], other[0]) and torch.equal(v[1], other[1])   # the action asked for moves its video only
     with pytest.raises(ValueError, match=r"expected action in \[0, 9\)"): m.encode(x, torch.tensor([0, 9]))
     with pytest.raises(ValueError, match=r"expected frames of shape \(B, T, 3, 16, 16\)"): m.encode(torch.rand(2, 8, 1, 16, 16), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="window"): HamiltonianVAE(window=0)

@@ -33,3 +33,22 @@ def test_chapter_writes_results(quick_course, chapter):
 def test_nothing_written_into_nbs(root):
     stray = [p.name for p in (root / "nbs").iterdir() if p.suffix not in (".ipynb",) and not p.name.startswith(".")]
     assert stray == [], f"chapters must write into out_dir, not nbs/: {stray}"
+
+# Quick-profile metrics that a correct implementation meets by a wide margin whatever the seed (exact linear algebra,
+# a deterministic scene), and a broken one does not. Measured values under `quick` (2026-12-02) in the comments.
+QUICK_BOUNDS = {
+    "00_core": {"line_slope_error": (0.0, 0.05)},                                           # 0.0030
+    "00c_metrics": {"black_ssim_blob": (0.90, 0.94), "shifted_psnr_blob": (20.0, 30.0)},     # 0.919, 25.2: fixed scenes
+    "05_dmd": {"linear system: max eigenvalue error": (0.0, 1e-9),                           # 7.8e-16
+               "balls: DMD 1-step MSE": (0.0, 0.1 * 0.0241)},                                 # 0.0018, black 0.024
+    "09_hamiltonian_operators": {f"{system}: {prop}": (0.0, 1e-9)                            # <= 1.4e-11
+                                 for system in ("spring", "saddle", "random H, d=4", "random skew-H, d=4")
+                                 for prop in ("energy drift", "symplecticity error", "reversibility error")},
+}
+
+@pytest.mark.parametrize("chapter", sorted(QUICK_BOUNDS))
+def test_quick_metrics_within_measured_bounds(quick_course, chapter):
+    metrics = quick_course["rows"][chapter]["metrics"]
+    for name, (lo, hi) in QUICK_BOUNDS[chapter].items():
+        assert name in metrics, f"{chapter} no longer reports {name!r}"
+        assert lo <= metrics[name] <= hi, f"{chapter}: {name} = {metrics[name]:.4g}, outside [{lo}, {hi}]"
