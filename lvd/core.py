@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+from tqdm.std import tqdm as std_tqdm
 
 # %% auto #0
 __all__ = ['PROFILES', 'resolve_profile', 'by_profile', 'set_seed', 'get_device', 'setup', 'check_shape', 'check_finite',
@@ -143,22 +144,19 @@ class NonFiniteLossError(FloatingPointError):
     def __init__(self, message: str, history: list[float] | None = None):
         super().__init__(message); self.history = list(history or [])
 
-def _final_line_bar():
-    "A tqdm class that draws nothing while it runs and prints its final state, one line of text, when it closes."
-    from tqdm import tqdm as std_tqdm
-    class FinalLine(std_tqdm):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **dict(kwargs, file=io.StringIO(), mininterval=float("inf"), ascii=True))
-        def close(self):
-            if not self.disable: print(self, flush=True)   # stdout: a plain line, not an error box
-            super().close()
-    return FinalLine
+class _FinalLine(std_tqdm):
+    "A tqdm bar that draws nothing while it runs and prints its final state, one line of text, when it closes."
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **dict(kwargs, file=io.StringIO(), mininterval=float("inf"), ascii=True))
+    def close(self):
+        if not self.disable: print(self, flush=True)   # stdout: a plain line, not an error box
+        super().close()
 
 def progress(iterable, **kwargs):
     """A tqdm progress bar over `iterable`. When `LVD_PLAIN_PROGRESS` is set (the course runner sets it), the bar
     draws nothing while it runs and prints one line, its final state, at the end: executed notebooks keep one
     line per loop, and the runner's own bar is what the person at the terminal watches."""
-    if os.environ.get("LVD_PLAIN_PROGRESS"): return _final_line_bar()(iterable, **kwargs)
+    if os.environ.get("LVD_PLAIN_PROGRESS"): return _FinalLine(iterable, **kwargs)
     return tqdm(iterable, **kwargs)
 
 def fit(model: nn.Module, step_loss, steps: int, lr: float = 1e-3, clip: float | None = 1.0,

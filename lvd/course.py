@@ -176,10 +176,9 @@ def run_course(profile: str = "quick", only=None, out="executed", record: bool |
         bar.close()
     _write_table(rows, out / "results.json")
     if rows and (record if record is not None else profile != "quick"):
-        recorded = {r["chapter"]: r for r in load_results(profile)}
         path = record_results(rows, profile, replace_failed=replace_failed)
-        kept = [r["chapter"] for r in rows if r["status"] != "ok" and recorded.get(r["chapter"], {}).get("status") == "ok"
-                and not replace_failed]
+        recorded = {r["chapter"]: r["status"] for r in load_results(profile)}
+        kept = [r["chapter"] for r in rows if r["status"] != recorded[r["chapter"]]]   # failed now, ok on record
         print(f"recorded in {path}" + (f"; kept the recorded ok rows of {', '.join(kept)} (--record-failures replaces them)" if kept else ""))
     if stopped:
         print(f"interrupted during {stopped}: {len(rows)} finished chapter(s) kept in {out}, the previous copy of {stopped} left as it was")

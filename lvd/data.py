@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from .core import check_frames, check_input, check_labels, check_shape, replacing
+from .core import check_count, check_frames, check_input, check_labels, check_shape, replacing
 from .dvae import FrameClassifier, fit_classifier
 
 # %% auto #0
@@ -164,8 +164,7 @@ def load_sprites(split: str = "train", size: int = 64, path=None, cache_dir=None
     read is rebuilt with a warning, and a new one is written under a temporary name and renamed into place."""
     if split not in ("train", "test"): raise ValueError(f"expected split 'train' or 'test', got {split!r}")
     if size not in (16, 32, 64): raise ValueError(f"expected size 64, 32 or 16, got {size}")
-    if n_characters is not None and not (isinstance(n_characters, int) and n_characters >= 1):
-        raise ValueError(f"expected n_characters to be a positive int or None, got {n_characters!r}")
+    if n_characters is not None: n_characters = check_count(n_characters, "n_characters")
     root = sprites_root(path)
     cache = _cache_dir(cache_dir) / f"sprites-{size}px-{_sprites_key(root, size)}.npz"
     frames = _read_sprites_cache(cache, size) if cache.exists() else None

@@ -17,6 +17,7 @@ __all__ = ['TRAIN_COLOR', 'TEST_COLOR', 'PRED_COLOR', 'PAGE_PX', 'MIN_TEXT_PX', 
 
 # %% ../nbs/00a_plotting.ipynb #8d243a69
 TRAIN_COLOR, TEST_COLOR, PRED_COLOR = "#08306b", "#6baed6", "#fd8d3c"
+PAGE_PX, MIN_TEXT_PX = 900, 8.0   # the site's content width, and the smallest text a reader should get
 
 def _np(x): return x.detach().cpu().numpy() if torch.is_tensor(x) else np.asarray(x)
 
@@ -65,9 +66,10 @@ def _to_image(frame):
     f = _np(frame)
     return f[0] if f.shape[0] == 1 else np.transpose(f, (1, 2, 0))
 
-def _grid_fontsize(grid_width_in: float, label_chars: int = 0, page_px: float = 900, min_px: float = 8.5) -> float:
-    """Font size (points) whose text stays `min_px` high when a grid `grid_width_in` inches wide, plus row labels of
-    `label_chars` characters, is shrunk to a page `page_px` wide; at least 9 points."""
+def _grid_fontsize(grid_width_in: float, label_chars: int = 0, page_px: float = PAGE_PX, min_px: float = MIN_TEXT_PX + 0.5) -> float:
+    """Font size (points) whose text stays `min_px` high (half a pixel above the site's minimum) when a grid
+    `grid_width_in` inches wide, plus row labels of `label_chars` characters, is shrunk to a page `page_px` wide;
+    at least 9 points."""
     k = min_px * 72 / page_px   # points per inch of figure width
     return max(9.0, k * (grid_width_in + 0.3) / max(0.5, 1 - k * 0.6 * label_chars / 72))
 
@@ -114,8 +116,6 @@ def animate_sequences(frames, labels=None, interval: int = 150, size: float = 2.
     return html
 
 # %% ../nbs/00a_plotting.ipynb #bacfb7a5
-PAGE_PX, MIN_TEXT_PX = 900, 8.0   # the site's content width, and the smallest text a reader should get
-
 def legibility_problems(texts, axes, width_px: float, page_px: float = PAGE_PX, min_px: float = MIN_TEXT_PX) -> list[str]:
     """Problems of one rendered figure shown `page_px` wide at most: text smaller than `min_px` once scaled, two
     texts overlapping, a text running into an axes that is not its own. `texts` are `(string, size_px, box, axes)`
