@@ -6,7 +6,8 @@
 from __future__ import annotations
 import math
 import torch
-from .core import check_count, check_dtype, check_finite, check_input, progress
+from .core import check_count, check_dtype, check_finite, check_frames, check_input, progress
+from .video import rollout_times
 
 # %% auto #0
 __all__ = ['SEPARATED', 'optimal_rank', 'DMD', 'bouncing_balls', 'ball_frequencies', 'plot_eigenvalues', 'vortex_street']
@@ -59,7 +60,9 @@ class DMD:
         if videos.ndim < 3 or videos.shape[1] < 2: raise ValueError(f"expected videos (N, T >= 2, ...), got {tuple(videos.shape)}")
         X = videos[:, :-1].flatten(2).flatten(0, 1).T
         Y = videos[:, 1:].flatten(2).flatten(0, 1).T
-        return cls(rank, dt).fit(X, Y)
+        dmd = cls(rank, dt).fit(X, Y)
+        dmd.frame_shape = tuple(videos.shape[2:])      # what `decode` unflattens snapshots into
+        return dmd
 
     def _check_input(self, x0):
         if not hasattr(self, "eigs"): raise RuntimeError("call fit() first")
@@ -97,6 +100,27 @@ class DMD:
         c = (x0.to(torch.float64) @ self._U.conj()).to(self._Winv.dtype) @ self._Winv.T      # (B, r)
         growth = torch.exp(self.continuous_eigs[None] * (t[:, None] - self.dt))                 # (T, r)
         return ((c[:, None] * growth[None]) @ self.modes.T).real.to(x0.dtype)
+
+    def encode(self, context: torch.Tensor, **conditioning) -> torch.Tensor:
+        "The state of the course's interface: the last frame of `context` `(B, T_in, C, H, W)`, flattened (fit with `from_videos`)."
+        if not hasattr(self, "frame_shape"): raise RuntimeError("fit with DMD.from_videos to use a DMD as a video model")
+        context = check_frames(context, "context")
+        if tuple(context.shape[2:]) != self.frame_shape:
+            raise ValueError(f"expected context frames of shape {self.frame_shape}, got {tuple(context.shape[2:])}")
+        return context[:, -1].flatten(1)
+
+    def rollout(self, x0: torch.Tensor, t) -> torch.Tensor:
+        """Snapshots `(B, T, features)` at times `t >= 0` in steps after `x0`: whole steps by the operator's powers (t = 0
+        is `x0` itself), fractional ones by the closed form through the eigenvalues."""
+        t = rollout_times(t, earliest=0, model="DMD").cpu()
+        if bool((t != t.round()).any()): return self.closed_form(x0, t.double() * self.dt)
+        k = t.long()
+        powers = self.forecast(x0, int(k[-1])) if k[-1] > 0 else x0[:, None, :0]
+        return torch.cat([x0[:, None], powers], 1)[:, k]
+
+    def decode(self, snapshots: torch.Tensor) -> torch.Tensor:
+        "Frames `(B, T, C, H, W)` in [0, 1] of snapshots `(B, T, features)`."
+        return snapshots.unflatten(-1, self.frame_shape).clamp(0, 1)
 
 # %% ../nbs/05_dmd.ipynb #d0bde41b
 def bouncing_balls(n: int, T: int, size: int = 32, periods=(10.0, 16.0), amplitudes=(8.0, 6.0),

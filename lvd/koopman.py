@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from .core import check_count, check_shape, check_frames, check_input, fit
 from .ode import random_windows
+from .video import rollout_times
 
 # %% auto #0
 __all__ = ['RotationScaling', 'DenseKoopman', 'conv_encoder', 'conv_decoder', 'KoopmanAE', 'alpha_schedule', 'koopman_loss',
@@ -102,16 +103,32 @@ class KoopmanAE(nn.Module):
         self.encoder, self.decoder = conv_encoder(2 * n_blocks, size), conv_decoder(2 * n_blocks, size)
         self.K = RotationScaling(n_blocks, omega_range) if operator == "blocks" else DenseKoopman(n_blocks, omega_range)
 
-    def encode(self, frames: torch.Tensor) -> torch.Tensor:
+    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
+        "The observables `(B, 2n)` of frames `(B, 1, size, size)`: the encoder phi."
         return self.encoder(check_input(frames, ("B", 1, self.size, self.size), "frames", values=(0, 1), dtype=next(self.parameters()).dtype))
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
+    def decode_frames(self, z: torch.Tensor) -> torch.Tensor:
+        "Frames `(B, 1, size, size)` of observables `(B, 2n)`: the decoder psi, linear output (not clamped)."
         return self.decoder(check_input(z, ("B", 2 * self.config["n_blocks"]), "latents", dtype=next(self.parameters()).dtype))
 
     def forward(self, frame: torch.Tensor, m) -> torch.Tensor:
-        "Predict the frames m (M,) steps after `frame` (B, 1, size, size): -> (B, M, 1, size, size)."
-        z = self.K(self.encode(frame), m)
-        return self.decode(z.flatten(0, 1)).view(z.shape[0], z.shape[1], 1, self.size, self.size)
+        "Predict the frames m (M,) steps after `frame` (B, 1, size, size): -> (B, M, 1, size, size), not clamped."
+        z = self.K(self.encode_frames(frame), m)
+        return self.decode_frames(z.flatten(0, 1)).view(z.shape[0], z.shape[1], 1, self.size, self.size)
+
+    def encode(self, context: torch.Tensor, **conditioning) -> torch.Tensor:
+        "The course's interface: observables `(B, 2n)` of the last frame of `context` `(B, T_in, 1, size, size)`."
+        return self.encode_frames(check_frames(context, "context")[:, -1])
+
+    def rollout(self, z: torch.Tensor, t) -> torch.Tensor:
+        "Observables `(B, T, 2n)` at times `t`: any real time for the rotation-scaling blocks, whole t >= 0 for a dense K."
+        dense = isinstance(self.K, DenseKoopman)
+        t = rollout_times(t, whole=dense, earliest=0 if dense else None, model="a dense Koopman matrix" if dense else "KoopmanAE")
+        return self.K(z, t.to(z))
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        "Frames `(B, T, 1, size, size)` in [0, 1] of observables `(B, T, 2n)`."
+        return self.decode_frames(z.flatten(0, 1)).view(*z.shape[:2], 1, self.size, self.size).clamp(0, 1)
 
 # %% ../nbs/06_koopman_ae.ipynb #999b467b
 def alpha_schedule(step: int, steps: int, warmup: float = 0.1, ramp: float = 0.2, final: float = 0.5) -> float:
@@ -125,11 +142,11 @@ def alpha_schedule(step: int, steps: int, warmup: float = 0.1, ramp: float = 0.2
 def koopman_loss(model: KoopmanAE, clips: torch.Tensor, alpha: float) -> tuple[torch.Tensor, dict]:
     "alpha * reconstruction of frame 0 + (1 - alpha) * mean prediction error of frames 1..T, for clips (B, T+1, 1, S, S)."
     check_shape(clips, ("B", "T+1", 1, model.size, model.size), "clips")
-    z0 = model.encode(clips[:, 0])
-    recon = ((model.decode(z0) - clips[:, 0]) ** 2).mean()
+    z0 = model.encode_frames(clips[:, 0])
+    recon = ((model.decode_frames(z0) - clips[:, 0]) ** 2).mean()
     T = clips.shape[1] - 1
     z = model.K(z0, torch.arange(1, T + 1))
-    pred = model.decode(z.flatten(0, 1)).view_as(clips[:, 1:])
+    pred = model.decode_frames(z.flatten(0, 1)).view_as(clips[:, 1:])
     prediction = ((pred - clips[:, 1:]) ** 2).mean()
     return alpha * recon + (1 - alpha) * prediction, dict(recon=recon.item(), pred=prediction.item())
 
@@ -153,6 +170,6 @@ def fit_koopman(model: KoopmanAE, videos: torch.Tensor, steps: int, horizon: int
 def block_spectrum(model: KoopmanAE, frames: torch.Tensor) -> dict:
     "For a rotation-scaling model: each block's mu, |omega| and its share of the latent energy on `frames` (B, 1, S, S)."
     if not isinstance(model.K, RotationScaling): raise TypeError("block_spectrum needs a model with operator='blocks'")
-    z = model.encode(frames).view(len(frames), -1, 2)
+    z = model.encode_frames(frames).view(len(frames), -1, 2)
     energy = z.pow(2).sum(-1).mean(0)
     return dict(mu=model.K.mu.detach().cpu(), omega=model.K.omega.detach().abs().cpu(), share=(energy / energy.sum()).cpu())

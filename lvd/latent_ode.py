@@ -10,6 +10,7 @@ from torchdiffeq import odeint
 from .core import check_frames, check_input, check_shape, check_times, fit
 from .ode import tanh_mlp
 from .autoencoder import ConvAutoencoder
+from .video import rollout_times
 
 # %% auto #0
 __all__ = ['SecondOrderField', 'solve_from_zero', 'LatentODE', 'fit_latent_ode']
@@ -39,11 +40,12 @@ def solve_from_zero(field: nn.Module, state0: torch.Tensor, t, step_size: float)
 class LatentODE(nn.Module):
     "Two frames -> latent position and velocity -> second-order neural ODE -> decoded frames at any times."
     def __init__(self, latent_dim: int = 4, size: int = 28, channels: int = 1, n_freqs: int | None = 0,
-                 width: int = 32, hidden: int = 128, field_width: int = 64, step_size: float = 0.0125):
+                 width: int = 32, hidden: int = 128, field_width: int = 64, step_size: float = 0.0125, dt: float = 1.0):
         super().__init__()
+        if not dt > 0: raise ValueError(f"expected a positive frame interval dt, got {dt}")
         self.ae = ConvAutoencoder(latent_dim, size, channels, n_freqs, width, hidden, output="linear")
         self.field = SecondOrderField(latent_dim, field_width)
-        self.latent_dim, self.step_size = latent_dim, step_size
+        self.latent_dim, self.step_size, self.dt = latent_dim, step_size, dt     # dt: the ODE's time between two frames
 
     def initial_state(self, frames: torch.Tensor, dt: float) -> torch.Tensor:
         "`(B, 2d)`: E(I_0) and the finite difference (E(I_1) - E(I_0)) / dt from frames `(B, >=2, C, H, W)`."
@@ -61,6 +63,22 @@ class LatentODE(nn.Module):
         "Decoded frames `(B, T, C, H, W)` at times `t` (seconds after the first input frame)."
         z = self.latent_path(frames, dt, t)
         return self.ae.decode(z.flatten(0, 1)).unflatten(0, z.shape[:2])
+
+    def encode(self, context: torch.Tensor, **conditioning) -> torch.Tensor:
+        "The course's interface: the state `(B, 2d)` read from the last two frames of `context` `(B, T_in >= 2, C, H, W)`."
+        context = check_frames(context, "context")
+        if context.shape[1] < 2: raise ValueError(f"a LatentODE reads two context frames, got {context.shape[1]}")
+        return self.initial_state(context[:, -2:], self.dt)
+
+    def rollout(self, state: torch.Tensor, t) -> torch.Tensor:
+        """Latent positions `(B, T, d)` at `t` frame intervals after the last context frame, any real t >= -1 (the state
+        sits at the second-to-last frame, and the ODE is not run backwards from it)."""
+        t = rollout_times(t, earliest=-1, model="LatentODE").to(state)
+        return solve_from_zero(self.field, state, (t + 1) * self.dt, self.step_size)[..., :self.latent_dim]
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        "Frames `(B, T, C, H, W)` in [0, 1] of latent positions `(B, T, d)`."
+        return self.ae.decode(z.flatten(0, 1)).unflatten(0, z.shape[:2]).clamp(0, 1)
 
 # %% ../nbs/03_latent_ode.ipynb #f7cf229a
 def fit_latent_ode(model: LatentODE, t: torch.Tensor, videos: torch.Tensor, steps: int, batch_size: int = 32,

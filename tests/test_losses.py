@@ -42,9 +42,9 @@ def test_koopman_loss_blends_reconstruction_and_prediction(alpha):
     torch.manual_seed(0)
     m, clips = KoopmanAE(2, size=8), torch.rand(3, 4, 1, 8, 8)
     loss, parts = koopman_loss(m, clips, alpha)
-    z0 = m.encode(clips[:, 0])
-    recon = ((m.decode(z0) - clips[:, 0]) ** 2).mean()
-    pred = torch.stack([m.decode(m.K(z0, torch.tensor([k]))[:, 0]) for k in (1, 2, 3)], 1)   # frame k from K^k z0
+    z0 = m.encode_frames(clips[:, 0])
+    recon = ((m.decode_frames(z0) - clips[:, 0]) ** 2).mean()
+    pred = torch.stack([m.decode_frames(m.K(z0, torch.tensor([k]))[:, 0]) for k in (1, 2, 3)], 1)   # frame k from K^k z0
     prediction = ((pred - clips[:, 1:]) ** 2).mean()
     torch.testing.assert_close(loss, alpha * recon + (1 - alpha) * prediction)
     assert parts["recon"] == pytest.approx(recon.item()) and parts["pred"] == pytest.approx(prediction.item())
