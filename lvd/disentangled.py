@@ -11,10 +11,11 @@ from torch.nn import functional as F
 from .core import check_count, check_dtype, check_finite, check_frames, check_input, check_labels, check_shape, fit
 from .autoencoder import spatial_encoding
 from .latent_ode import SecondOrderField, solve_from_zero
+from .video import rollout_times
 
 # %% auto #0
 __all__ = ['mnist_digits', 'bounce', 'draw_digits', 'moving_mnist', 'paste', 'ConcatDecoder', 'GlyphDecoder', 'DisentangledODE',
-           'fit_disentangled', 'forecast', 'two_frame_oracle']
+           'fit_disentangled', 'two_frame_oracle']
 
 # %% ../nbs/04_disentangled_ode.ipynb #847f4a5a
 @functools.lru_cache(maxsize=1)
@@ -164,9 +165,12 @@ class DisentangledODE(nn.Module):
         self.field = SecondOrderField(latent_dim, field_width)
         self.decoder = (GlyphDecoder if decoder == "glyph" else ConcatDecoder)(latent_dim, appearance_dim, size, width=width)
 
-    def encode(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        "Appearance vectors `(B, appearance_dim)` and initial states `(B, 2 latent_dim)` from inputs `(B, n_in, 1, H, W)`."
-        inputs = check_input(inputs, ("B", self.n_in, 1, self.size, self.size), "inputs", values=(0, 1), dtype=next(self.parameters()).dtype)
+    def encode(self, context: torch.Tensor, **conditioning) -> tuple[torch.Tensor, torch.Tensor]:
+        """The state: appearance vectors `(B, appearance_dim)` and initial states `(B, 2 latent_dim)` at the last context frame,
+        read from the last `n_in` frames of `context` `(B, T_in >= n_in, 1, H, W)`."""
+        context = check_input(context, ("B", "T", 1, self.size, self.size), "context", values=(0, 1), dtype=next(self.parameters()).dtype)
+        if context.shape[1] < self.n_in: raise ValueError(f"this model reads {self.n_in} context frames, got {context.shape[1]}")
+        inputs = context[:, -self.n_in:]
         h = self.encoder(torch.cat([inputs[:, :, 0], self.coords.expand(len(inputs), -1, -1, -1)], 1))
         return self.appearance(h), self.dynamics(h)
 
@@ -179,10 +183,19 @@ class DisentangledODE(nn.Module):
         z = check_input(z, ("B", "T", self.latent_dim), "latent positions z", dtype=next(self.parameters()).dtype)
         return self.decoder(z, check_input(a, (len(z), "A"), "appearance vectors a", dtype=next(self.parameters()).dtype))
 
+    def rollout(self, state: tuple[torch.Tensor, torch.Tensor], t) -> tuple[torch.Tensor, torch.Tensor]:
+        "The appearance vectors, unchanged, and the latent positions `(B, T, latent_dim)` at times `t >= 0` after the last context frame."
+        a, state0 = state
+        return a, self.latent_path(state0, rollout_times(t, earliest=0, model="DisentangledODE").to(state0))
+
+    def decode(self, latents: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        "Frames `(B, T, 1, H, W)` in [0, 1] of appearance vectors and latent positions."
+        a, z = latents
+        return torch.sigmoid(self.decode_logits(z, a))
+
     def forward(self, inputs: torch.Tensor, t) -> torch.Tensor:
-        "Predicted frames `(B, T, 1, H, W)` in [0, 1] at times `t` after the last input frame."
-        a, state0 = self.encode(inputs)
-        return torch.sigmoid(self.decode_logits(self.latent_path(state0, t), a))
+        "Predicted frames `(B, T, 1, H, W)` in [0, 1] at times `t` after the last input frame: the three verbs in a row."
+        return self.decode(self.rollout(self.encode(inputs), t))
 
 # %% ../nbs/04_disentangled_ode.ipynb #5b88aefc
 def fit_disentangled(model: DisentangledODE, digits: torch.Tensor, n_out: int, steps: int, batch_size: int = 32,
@@ -210,13 +223,6 @@ def fit_disentangled(model: DisentangledODE, digits: torch.Tensor, n_out: int, s
             loss = loss + perm_weight * ((a_perm - a) ** 2).sum(-1).mean()
         return loss
     return fit(model, step_loss, steps, lr=lr, desc=desc, clip=clip)
-
-@torch.no_grad()
-def forecast(model: DisentangledODE, videos: torch.Tensor, horizon: int, batch_size: int = 64) -> torch.Tensor:
-    "Frames `(B, horizon, 1, H, W)` predicted from the first `model.n_in` frames of `videos`, in batches."
-    device, horizon = next(model.parameters()).device, check_count(horizon, "horizon")
-    t = torch.arange(1, horizon + 1, dtype=torch.float32, device=device)
-    return torch.cat([model(v[:, :model.n_in].to(device), t).cpu() for v in check_frames(videos).split(batch_size)])
 
 # %% ../nbs/04_disentangled_ode.ipynb #cd760751
 @torch.no_grad()

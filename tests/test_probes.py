@@ -1,7 +1,7 @@
 """Bad input at the public doors: NaN, 0..255 bytes, 0..255 floats, empty batches, zero-length horizons and float
 labels are refused with the error class and a phrase that says what was expected; float64 is converted."""
 import pytest, torch
-from lvd import autoencoder, core, disentangled, dmd, dvae, hamiltonian, hamiltonian_vae, koopman, latent_ode, metrics, ode
+from lvd import autoencoder, core, disentangled, dmd, dvae, hamiltonian, hamiltonian_vae, koopman, latent_ode, metrics, ode, video
 
 g = torch.Generator().manual_seed(0)
 def frames(*shape): return torch.rand(*shape, generator=g)
@@ -16,7 +16,8 @@ DOORS = {
     "fit_autoencoder": (lambda v: autoencoder.fit_autoencoder(autoencoder.ConvAutoencoder(2, 8, width=4, hidden=8), v, 1, batch_size=2), frames(2, 3, 1, 8, 8)),
     "LatentODE.forward": (lambda v: latent_ode.LatentODE(2, 8, width=4, hidden=8, field_width=8, step_size=0.05)(v, 0.1, torch.tensor([0.0, 0.1])), frames(2, 2, 1, 8, 8)),
     "DisentangledODE.forward": (lambda v: disentangled.DisentangledODE(n_in=2, latent_dim=2, appearance_dim=3, size=16, width=4, hidden=8, field_width=8)(v, torch.tensor([1.0])), frames(2, 2, 1, 16, 16)),
-    "KoopmanAE.encode": (koopman.KoopmanAE(2, size=8).encode, frames(2, 1, 8, 8)),
+    "KoopmanAE.encode_frames": (koopman.KoopmanAE(2, size=8).encode_frames, frames(2, 1, 8, 8)),
+    "KoopmanAE.encode": (koopman.KoopmanAE(2, size=8).encode, frames(2, 3, 1, 8, 8)),
     "fit_koopman": (lambda v: koopman.fit_koopman(koopman.KoopmanAE(2, size=8), v, 1, horizon=2, batch=2), frames(2, 4, 1, 8, 8)),
     "DynamicVAE.loss": (dvae.DynamicVAE(n=2, size=8, width=4).loss, frames(2, 2, 1, 8, 8)),
     "FrameVAE.encode": (dvae.FrameVAE(n=2, size=8, width=4).encode, frames(2, 1, 8, 8)),
@@ -56,7 +57,7 @@ def test_empty_batches_are_refused(door):
 def test_zero_length_horizons_and_times():
     with pytest.raises(ValueError, match="at least one time"): ode.NeuralODE(2, 8).rollout(torch.zeros(2, 2), torch.tensor([]))
     m = disentangled.DisentangledODE(n_in=2, latent_dim=2, appearance_dim=3, size=16, width=4, hidden=8, field_width=8)
-    with pytest.raises(ValueError, match="horizon >= 1"): disentangled.forecast(m, frames(2, 3, 1, 16, 16), 0)
+    with pytest.raises(ValueError, match="at least one time"): video.predict(m, frames(2, 3, 1, 16, 16), 2, torch.tensor([]))
     d = dmd.DMD(rank=2).fit(torch.rand(5, 6, generator=g).double())
     with pytest.raises(ValueError, match="steps >= 1"): d.forecast(torch.rand(1, 5).double(), 0)
     with pytest.raises(TypeError, match="whole number"): d.forecast(torch.rand(1, 5).double(), 2.5)

@@ -1,7 +1,8 @@
 """Where time starts: forecasts, rollouts and operators at offset 0 and 1, checked by value (an off-by-one in a
 time grid passes every shape test and fails these)."""
 import torch
-from lvd.disentangled import DisentangledODE, forecast
+from lvd.disentangled import DisentangledODE
+from lvd.video import predict
 from lvd.hamiltonian_vae import HamiltonianVAE, image_to_sequence
 from lvd.koopman import KoopmanAE
 
@@ -9,7 +10,7 @@ def test_forecast_frame_k_is_the_model_at_time_k():
     torch.manual_seed(0)
     m = DisentangledODE(n_in=2, latent_dim=2, appearance_dim=3, size=16, width=4, hidden=8, field_width=8).eval()
     videos = torch.rand(3, 6, 1, 16, 16)
-    out = forecast(m, videos, 4)
+    out = predict(m, videos, 2, torch.arange(1.0, 5.0))
     with torch.no_grad():
         for k in (1, 4):   # frame k-1 of the forecast is k frame intervals after the last input frame
             torch.testing.assert_close(out[:, k - 1], m(videos[:, :2], torch.tensor([float(k)]))[:, 0])
