@@ -10,12 +10,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 from .core import check_count, check_dtype, check_finite, check_frames, check_input, check_labels, check_shape, fit
 from .metrics import psd_sqrt
+from .video import rollout_times
 
 # %% auto #0
-__all__ = ['pad_frames', 'digit_cycles', 'fit_var', 'var_rollout', 'LinearDynamicTexture', 'DynamicLayer', 'FrameEncoder',
-           'FrameDecoder', 'DynamicVAE', 'synthesize_video', 'fit_dvae', 'FrameVAE', 'VAEVAR', 'fit_frame_vae',
-           'FrameClassifier', 'fit_classifier', 'judge', 'order_score', 'salt_pepper_mask', 'rectangle_mask',
-           'wave_texture']
+__all__ = ['pad_frames', 'digit_cycles', 'fit_var', 'var_rollout', 'mean_rollout', 'LinearDynamicTexture', 'DynamicLayer',
+           'FrameEncoder', 'FrameDecoder', 'DynamicVAE', 'synthesize_video', 'fit_dvae', 'FrameVAE', 'VAEVAR',
+           'fit_frame_vae', 'FrameClassifier', 'fit_classifier', 'judge', 'order_score', 'salt_pepper_mask',
+           'rectangle_mask', 'wave_texture']
 
 # %% ../nbs/07_dynamic_vae.ipynb #0bad09ce
 def pad_frames(images: torch.Tensor, size: int = 32) -> torch.Tensor:
@@ -70,6 +71,15 @@ def var_rollout(h0: torch.Tensor, A: torch.Tensor, B: torch.Tensor, T: int, gene
         hs.append(hs[-1] @ A.to(h0).T + w @ B.to(h0).T)
     return torch.stack(hs, 1)
 
+def mean_rollout(h0: torch.Tensor, A: torch.Tensor, t, model: str = "a VAR") -> torch.Tensor:
+    """The noise-free path `(N, T, n)` of h_{t+1} = A h_t + B w_t: the mean A^t h0 at whole times `t >= 0` `(T,)`; the
+    forecast of the video models whose dynamics is a VAR (their `rollout`)."""
+    t = rollout_times(t, whole=True, earliest=0, model=model).long().tolist()
+    h0 = check_input(h0, ("N", A.shape[0]), "h0", dtype=A.dtype)
+    A, hs = A.to(h0), [h0]
+    for _ in range(t[-1]): hs.append(hs[-1] @ A.T)
+    return torch.stack([hs[k] for k in t], 1)
+
 # %% ../nbs/07_dynamic_vae.ipynb #f6dec79a
 class LinearDynamicTexture:
     "Doretto's dynamic texture: y_t = mean + C h_t, h_{t+1} = A h_t + B w_t, learned in closed form from videos."
@@ -92,20 +102,32 @@ class LinearDynamicTexture:
         self.mean, self.C = self.mean.float(), self.C.float()
         return self
 
-    def encode(self, frames: torch.Tensor) -> torch.Tensor:
+    def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
         "States `(..., n)` of frames `(..., C, H, W)`."
         frames = check_finite(check_dtype(frames, "frames", dtype=self.C.dtype), "frames")
         if frames.shape[-len(self.frame_shape):] != tuple(self.frame_shape) or frames.numel() == 0:
             raise ValueError(f"expected frames of shape (..., {', '.join(map(str, self.frame_shape))}), got {tuple(frames.shape)}")
         return (frames.flatten(-len(self.frame_shape)) - self.mean) @ self.C
 
-    def decode(self, h: torch.Tensor) -> torch.Tensor:
+    def decode_frames(self, h: torch.Tensor) -> torch.Tensor:
         "Frames `(..., C, H, W)` of states `(..., n)` (not clamped)."
         return (h @ self.C.T + self.mean).unflatten(-1, self.frame_shape)
 
     def synthesize(self, start: torch.Tensor, T: int, generator: torch.Generator | None = None) -> torch.Tensor:
         "New videos `(N, T, C, H, W)` in [0, 1] from the states of the frames `start` `(N, C, H, W)`."
-        return self.decode(var_rollout(self.encode(start), self.A, self.B, T, generator)).clamp(0, 1)
+        return self.decode_frames(var_rollout(self.encode_frames(start), self.A, self.B, T, generator)).clamp(0, 1)
+
+    def encode(self, context: torch.Tensor, **conditioning) -> torch.Tensor:
+        "The course's interface: the state `(B, n)` of the last frame of `context` `(B, T_in, C, H, W)`."
+        return self.encode_frames(check_frames(context, "context")[:, -1])
+
+    def rollout(self, h: torch.Tensor, t) -> torch.Tensor:
+        "The mean path `(B, T, n)`, A^t h, at whole times `t >= 0` (the texture's noise is what synthesis adds)."
+        return mean_rollout(h, self.A, t, "the dynamic texture")
+
+    def decode(self, h: torch.Tensor) -> torch.Tensor:
+        "Frames `(B, T, C, H, W)` in [0, 1] of states `(B, T, n)`."
+        return self.decode_frames(h).clamp(0, 1)
 
 # %% ../nbs/07_dynamic_vae.ipynb #24fe5ab9
 class DynamicLayer(nn.Module):
@@ -199,22 +221,22 @@ class DynamicVAE(nn.Module):
         if mask is not None: mask = check_input(mask, tuple(frames.shape), "mask", values=(0, 1), dtype=frames.dtype)
         return frames, mask
 
-    def encode(self, frames: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def posterior(self, frames: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         "Posterior mean and log-variance `(B, window*n)` of x from `window` successive frames `(B, window, C, H, W)`."
         frames, mask = self._check(frames, mask)
         x = frames * mask if mask is not None else frames
         if self.masked: x = torch.cat([x, mask], 2)
         return self.encoder(x.flatten(1, 2)).chunk(2, 1)
 
-    def decode(self, h: torch.Tensor) -> torch.Tensor:
-        "Frames `(..., C, H, W)` of states `(..., n)` (linear output: clamp to show them)."
+    def decode_frames(self, h: torch.Tensor) -> torch.Tensor:
+        "Frames `(..., C, H, W)` of states `(..., n)`: the observation network C_eta (linear output: clamp to show them)."
         return self.decoder(h)
 
     def forward(self, frames: torch.Tensor, mask: torch.Tensor | None = None):
         "Reconstruction `(B, window, C, H, W)` of a window through one posterior sample, with the posterior `(mu, logvar)`."
-        mu, logvar = self.encode(frames, mask)
+        mu, logvar = self.posterior(frames, mask)
         x = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-        return self.decode(self.dynamics(x)), mu, logvar
+        return self.decode_frames(self.dynamics(x)), mu, logvar
 
     def loss(self, frames: torch.Tensor, mask: torch.Tensor | None = None, sigma2: float = 8.0, lam: float = 100.0) -> dict:
         "Eq. (8): negative ELBO (squared error / sigma2 on [-1, 1] frames + KL), batch-averaged, plus lam * stationarity."
@@ -227,7 +249,7 @@ class DynamicVAE(nn.Module):
     @torch.no_grad()
     def start(self, frames: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         "The initial state h_1 `(B, n)`: the posterior mean of x_1 given a window of real frames."
-        return self.encode(frames, mask)[0][:, :self.n]
+        return self.posterior(frames, mask)[0][:, :self.n]
 
     @torch.no_grad()
     def synthesize(self, h0: torch.Tensor, T: int, generator: torch.Generator | None = None):
@@ -236,7 +258,23 @@ class DynamicVAE(nn.Module):
         A, B, h = self.dynamics.A, self.dynamics.B, h0
         for t in range(T):
             if t: h = h @ A.T + torch.randn(h.shape, generator=generator).to(h) @ B.T
-            yield self.decode(h).clamp(0, 1)
+            yield self.decode_frames(h).clamp(0, 1)
+
+    def encode(self, context: torch.Tensor, mask: torch.Tensor | None = None, **conditioning) -> torch.Tensor:
+        """The course's interface: the state `(B, n)` at the last context frame, the dynamic layer applied to the posterior
+        mean of the last `window` frames of `context` `(B, T_in >= window, C, H, W)` (and of `mask`, if given)."""
+        context = check_frames(context, "context")
+        if context.shape[1] < self.window: raise ValueError(f"this model reads {self.window} context frames, got {context.shape[1]}")
+        if mask is not None: mask = check_input(mask, tuple(context.shape), "mask", values=(0, 1))[:, -self.window:]
+        return self.dynamics(self.posterior(context[:, -self.window:], mask)[0])[:, -1]
+
+    def rollout(self, h: torch.Tensor, t) -> torch.Tensor:
+        "The mean path `(B, T, n)`, A^t h, at whole times `t >= 0` (synthesis adds the noise B w_t)."
+        return mean_rollout(h, self.dynamics.A, t, "DynamicVAE")
+
+    def decode(self, h: torch.Tensor) -> torch.Tensor:
+        "Frames `(B, T, C, H, W)` in [0, 1] of states `(B, T, n)`."
+        return self.decode_frames(h).clamp(0, 1)
 
 def synthesize_video(model: DynamicVAE, h0: torch.Tensor, T: int, seed: int = 0) -> torch.Tensor:
     "Stack `model.synthesize` into videos `(B, T, C, H, W)` on the CPU, with a seeded noise stream."
@@ -300,6 +338,21 @@ class VAEVAR:
         device = next(self.vae.parameters()).device
         h = var_rollout(self.vae.encode(start.to(device))[0].cpu(), self.A, self.B, T, generator)
         return self.vae.decode(h.to(device)).cpu().clamp(0, 1)
+
+    @property
+    def device(self) -> torch.device: return next(self.vae.parameters()).device
+
+    def encode(self, context: torch.Tensor, **conditioning) -> torch.Tensor:
+        "The course's interface: the posterior mean `(B, n)` of the last frame of `context` `(B, T_in, C, H, W)`."
+        return self.vae.encode(check_frames(context, "context")[:, -1].to(self.device))[0]
+
+    def rollout(self, h: torch.Tensor, t) -> torch.Tensor:
+        "The VAR's mean path `(B, T, n)`, A^t h, at whole times `t >= 0`."
+        return mean_rollout(h, self.A, t, "VAEVAR")
+
+    def decode(self, h: torch.Tensor) -> torch.Tensor:
+        "Frames `(B, T, C, H, W)` in [0, 1] of states `(B, T, n)`."
+        return self.vae.decode(h).clamp(0, 1)
 
 def fit_frame_vae(vae: FrameVAE, sample, steps: int, sigma2: float = 8.0, lr: float = 1e-3, desc: str = "VAE",
                   clip: float | None = None) -> list[float]:

@@ -61,7 +61,7 @@ def test_lds_recovers_a_known_system():
     key = lambda e: sorted(zip(e.angle().tolist(), e.abs().tolist()))
     np.testing.assert_allclose(key(e_fit), key(e_true), atol=0.01)
     torch.testing.assert_close(lds.B @ lds.B.T, 0.0025 * torch.eye(4), atol=0.0005, rtol=0)
-    torch.testing.assert_close(lds.decode(lds.encode(video[0, :3])), video[0, :3], atol=1e-4, rtol=0)
+    torch.testing.assert_close(lds.decode_frames(lds.encode_frames(video[0, :3])), video[0, :3], atol=1e-4, rtol=0)
 
 
 def test_fit_var_clips_gain_and_rejects_bad_input():
