@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from .core import check_count, check_frames, check_input, check_labels, check_shape, fit
 from .dvae import FrameEncoder, FrameDecoder, _gaussian_kl   # chapter 07's conv stacks and Gaussian KL
 from .hamiltonian import HamiltonianOperator
+from .video import rollout_times
 
 # %% auto #0
 __all__ = ['rotation_start_', 'HamiltonianVAE', 'image_to_sequence', 'swap_motion', 'generate', 'fit_hamiltonian_vae']
@@ -34,8 +35,9 @@ def rotation_start_(op: HamiltonianOperator, period: float, noise: float = 0.01)
 class HamiltonianVAE(nn.Module):
     """Content vector `z` plus one Hamiltonian phase space `(q, p)` of dimension `2d` per action (`n_actions` of them).
 
-    The three verbs of the course: `encode(frames, action, ref)` -> posterior of `z` and of the reference state,
-    `rollout(state, offsets)` -> states at other frames, `decode(z, states)` -> frames."""
+    The three verbs of the course (chapter 00d): `encode(context, action)` -> (content, full state at the last context
+    frame), `rollout(state, t)` -> (content, states at any real times), `decode(latents)` -> frames in [0, 1]. Under them:
+    `posterior(frames, action, ref)`, `propagate(states, offsets)` and `render(z, states)`."""
     def __init__(self, n_actions: int = 9, d: int = 2, content_dim: int = 32, size: int = 32, width: int = 32,
                  features: int = 256, window: int = 3, kind: str = "H", alpha: float = 1.0, period: float | None = 8.0,
                  unit_position: bool = True):
@@ -81,7 +83,7 @@ class HamiltonianVAE(nn.Module):
         p = self.momentum_conv(window).transpose(1, 2)[rows, ref].view(B, k, 2 * d)[rows, action]
         return torch.cat([q[:, :d], p[:, :d]], -1), torch.cat([q[:, d:], p[:, d:]], -1)
 
-    def encode(self, frames: torch.Tensor, action, ref=None):
+    def posterior(self, frames: torch.Tensor, action, ref=None):
         "Posterior means and log-variances: `(z_mu, z_logvar, s_mu, s_logvar)`; `ref` defaults to frame 0."
         frames, action = self._check(frames, action)
         h = self.features(frames)
@@ -96,18 +98,41 @@ class HamiltonianVAE(nn.Module):
         full[torch.arange(len(s), device=s.device), action] = s
         return full.flatten(1)
 
-    def rollout(self, state: torch.Tensor, offsets) -> torch.Tensor:
-        "Full states `(B, K * 2d)` at the reference frame carried by `exp(offset H_k)`: integer `offsets` `(B, T)` or `(T,)`."
-        state = check_input(state, ("B", self.n_actions * 2 * self.d), "state", dtype=next(self.parameters()).dtype)
-        offsets = check_labels(offsets, name="offsets").to(state.device)
-        if offsets.numel() == 0 or offsets.ndim not in (1, 2): raise ValueError(f"expected offsets (T,) or (B, T), got {tuple(offsets.shape)}")
-        if offsets.ndim == 1: offsets = offsets[None].expand(len(state), -1)
-        lo, hi = int(offsets.min()), int(offsets.max())
-        P = self.operator.propagator(torch.arange(lo, hi + 1, dtype=state.dtype, device=state.device))  # one matrix_exp call
-        s = state.view(len(state), self.n_actions, 2 * self.d)
-        return torch.einsum("btkij,bkj->btki", P[offsets - lo], s).flatten(-2)
+    def encode(self, context: torch.Tensor, action, **conditioning) -> tuple[torch.Tensor, torch.Tensor]:
+        """The course's interface: the content `z` `(B, C)` (posterior mean over every context frame) and the full state
+        `(B, K * 2d)`, each video's action's slot holding its posterior mean at the **last** context frame."""
+        context, action = self._check(context, action)
+        ref = torch.full((len(context),), context.shape[1] - 1, dtype=torch.long, device=context.device)
+        z, _, s, _ = self.posterior(context, action, ref)
+        return z, self.place(s, action)
 
-    def decode(self, z: torch.Tensor, states: torch.Tensor) -> torch.Tensor:
+    def rollout(self, state: tuple[torch.Tensor, torch.Tensor], t) -> tuple[torch.Tensor, torch.Tensor]:
+        "The content, unchanged, and the full states `(B, T, K * 2d)` at any real times `t` after the last context frame."
+        z, s = state
+        return z, self.propagate(s, rollout_times(t, model="HamiltonianVAE").to(s))
+
+    def decode(self, latents: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        "Frames `(B, T, 3, S, S)` in [0, 1] of the content and the states."
+        z, states = latents
+        return self.render(z, states).clamp(0, 1)
+
+    def propagate(self, state: torch.Tensor, offsets) -> torch.Tensor:
+        """Full states `(B, T, K * 2d)` carried from the reference frame by `exp(offset H_k)`: whole `offsets` `(B, T)` or
+        `(T,)`, or real ones `(T,)` (the operator is defined at every real time)."""
+        state = check_input(state, ("B", self.n_actions * 2 * self.d), "state", dtype=next(self.parameters()).dtype)
+        if torch.is_tensor(offsets) and offsets.is_floating_point():
+            t = rollout_times(offsets, model="HamiltonianVAE").to(state)
+            P = self.operator.propagator(t)[None].expand(len(state), *[-1] * 4)                   # (B, T, K, 2d, 2d)
+        else:
+            offsets = check_labels(offsets, name="offsets").to(state.device)
+            if offsets.numel() == 0 or offsets.ndim not in (1, 2): raise ValueError(f"expected offsets (T,) or (B, T), got {tuple(offsets.shape)}")
+            if offsets.ndim == 1: offsets = offsets[None].expand(len(state), -1)
+            lo, hi = int(offsets.min()), int(offsets.max())
+            P = self.operator.propagator(torch.arange(lo, hi + 1, dtype=state.dtype, device=state.device))[offsets - lo]  # one matrix_exp
+        s = state.view(len(state), self.n_actions, 2 * self.d)
+        return torch.einsum("btkij,bkj->btki", P, s).flatten(-2)
+
+    def render(self, z: torch.Tensor, states: torch.Tensor) -> torch.Tensor:
         """Frames `(B, T, 3, S, S)` from content `(B, C)` and states `(B, T, K * 2d)`; only the positions are used,
         and with `unit_position` only their direction `q / |q|` in each subspace (zero subspaces stay zero)."""
         states = check_input(states, ("B", "T", self.n_actions * 2 * self.d), "states", dtype=next(self.parameters()).dtype)
@@ -131,7 +156,7 @@ class HamiltonianVAE(nn.Module):
         s_mu, s_lv = self.encode_motion(h, action, ref)
         z = z_mu + (0.5 * z_lv).exp() * torch.randn_like(z_mu)
         s = s_mu + (0.5 * s_lv).exp() * torch.randn_like(s_mu)
-        x_hat = self.decode(z, self.rollout(self.place(s, action), torch.arange(horizon, device=dev)[None] - ref[:, None]))
+        x_hat = self.render(z, self.propagate(self.place(s, action), torch.arange(horizon, device=dev)[None] - ref[:, None]))
         target = frames[:, torch.arange(horizon, device=dev) % T]
         sse = ((x_hat - target) ** 2).flatten(1).sum(1)
         kl_z, kl_s = _gaussian_kl(z_mu, z_lv), _gaussian_kl(s_mu, s_lv)
@@ -143,28 +168,26 @@ def image_to_sequence(model: HamiltonianVAE, first: torch.Tensor, action, T: int
     "`T` frames `(B, T, 3, S, S)` from first frames `(B, 3, S, S)` played through `action` (one per image)."
     first = check_shape(first, ("B", 3, model.size, model.size), "first frames")
     T = check_count(T, "T")
-    z, _, s, _ = model.encode(first[:, None], action)
-    action = check_labels(action, model.n_actions, "action").to(first.device)
-    return model.decode(z, model.rollout(model.place(s, action), torch.arange(T, device=first.device))).clamp(0, 1)
+    return model.decode(model.rollout(model.encode(first[:, None], action), torch.arange(T, dtype=first.dtype)))
 
 @torch.no_grad()
 def swap_motion(model: HamiltonianVAE, a: torch.Tensor, action_a, b: torch.Tensor, action_b) -> tuple[torch.Tensor, torch.Tensor]:
     "Videos with `a`'s content and `b`'s motion, and `b`'s content with `a`'s motion (reference frame 0)."
-    za, _, sa, _ = model.encode(a, action_a)
-    zb, _, sb, _ = model.encode(b, action_b)
-    t = torch.arange(a.shape[1], device=a.device)
-    ma = model.rollout(model.place(sa, check_labels(action_a, model.n_actions, "action_a").to(a.device)), t)
-    mb = model.rollout(model.place(sb, check_labels(action_b, model.n_actions, "action_b").to(b.device)), t)
-    return model.decode(za, mb).clamp(0, 1), model.decode(zb, ma).clamp(0, 1)
+    za, _, sa, _ = model.posterior(a, action_a)
+    zb, _, sb, _ = model.posterior(b, action_b)
+    t = torch.arange(a.shape[1], dtype=a.dtype)
+    sa = model.place(sa, check_labels(action_a, model.n_actions, "action_a").to(a.device))
+    sb = model.place(sb, check_labels(action_b, model.n_actions, "action_b").to(b.device))
+    return model.decode(model.rollout((za, sb), t)), model.decode(model.rollout((zb, sa), t))
 
 @torch.no_grad()
 def generate(model: HamiltonianVAE, content: torch.Tensor, action, T: int = 8, generator: torch.Generator | None = None) -> torch.Tensor:
     "Videos from the prior's motion: `(q, p) ~ N(0, I)` in each `action`'s subspace, content from real videos `(B, T', 3, S, S)`."
     T = check_count(T, "T")
-    z, _, _, _ = model.encode(content, torch.zeros(len(content), dtype=torch.long))
+    z, _, _, _ = model.posterior(content, torch.zeros(len(content), dtype=torch.long))
     action = check_shape(check_labels(action, model.n_actions, "action"), (len(content),), "action").to(content.device)
     s = torch.randn(len(content), 2 * model.d, generator=generator).to(content.device)
-    return model.decode(z, model.rollout(model.place(s, action), torch.arange(T, device=content.device))).clamp(0, 1)
+    return model.decode(model.rollout((z, model.place(s, action)), torch.arange(T, dtype=content.dtype)))
 
 # %% ../nbs/10_hamiltonian_vae.ipynb #556ba652
 def fit_hamiltonian_vae(model: HamiltonianVAE, data, steps: int, batch_size: int = 32, lr: float = 1e-3, seed: int = 0,

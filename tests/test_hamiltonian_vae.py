@@ -13,35 +13,35 @@ def small(kind="H", **kw):
 def test_other_subspaces_stay_zero_and_rollout_is_reversible(kind):
     m = small(kind).double()          # double precision: the round trip below is checked to 1e-8
     x, a = torch.rand(3, 8, 3, 16, 16, dtype=torch.float64), torch.tensor([0, 4, 8])
-    _, _, s, _ = m.encode(x, a, ref=torch.tensor([0, 3, 7]))
+    _, _, s, _ = m.posterior(x, a, ref=torch.tensor([0, 3, 7]))
     full = m.place(s, a)
-    states = m.rollout(full, torch.arange(-7, 9)).view(3, 16, 9, 6)
+    states = m.propagate(full, torch.arange(-7, 9)).view(3, 16, 9, 6)
     for b, k in enumerate(a.tolist()):
         others = [j for j in range(9) if j != k]
         assert (states[b, :, others] == 0).all()
         assert (states[b, :, k].abs().sum(-1) > 0).all()
-    there = m.rollout(full, torch.tensor([6]))[:, 0]
-    torch.testing.assert_close(m.rollout(there, torch.tensor([-6]))[:, 0], full, atol=1e-8, rtol=1e-8)
+    there = m.propagate(full, torch.tensor([6]))[:, 0]
+    torch.testing.assert_close(m.propagate(there, torch.tensor([-6]))[:, 0], full, atol=1e-8, rtol=1e-8)
     # a state carried by the operator keeps its energy (chapter 09's property, inside the model)
     E0 = m.operator.energy(full)
-    torch.testing.assert_close(m.operator.energy(m.rollout(full, torch.tensor([5]))[:, 0]), E0, atol=1e-8, rtol=1e-8)
+    torch.testing.assert_close(m.operator.energy(m.propagate(full, torch.tensor([5]))[:, 0]), E0, atol=1e-8, rtol=1e-8)
 
 def test_decoder_sees_positions_only():
     m = small()
     z = torch.randn(2, 6)
     st = torch.randn(2, 4, 54)
     moved = st.clone().view(2, 4, 9, 6); moved[..., 3:] += 5.0     # change every momentum
-    torch.testing.assert_close(m.decode(z, st), m.decode(z, moved.view(2, 4, 54)))
+    torch.testing.assert_close(m.render(z, st), m.render(z, moved.view(2, 4, 54)))
 
 def test_unit_position_reads_directions_only():
     z, st = torch.randn(2, 6), torch.randn(2, 4, 54)
     scaled = st.clone().view(2, 4, 9, 6); scaled[:, :, 4, :3] *= 7.0; scaled = scaled.view(2, 4, 54)   # one subspace, 7x longer q
     m = small()
-    torch.testing.assert_close(m.decode(z, st), m.decode(z, scaled))
+    torch.testing.assert_close(m.render(z, st), m.render(z, scaled))
     plain = small(unit_position=False)
-    assert not torch.allclose(plain.decode(z, st), plain.decode(z, scaled), atol=1e-4)
+    assert not torch.allclose(plain.render(z, st), plain.render(z, scaled), atol=1e-4)
     zero = torch.zeros(1, 2, 54)                                   # an all-zero state decodes (no 0/0)
-    assert torch.isfinite(m.decode(z[:1], zero)).all()
+    assert torch.isfinite(m.render(z[:1], zero)).all()
 
 @pytest.mark.parametrize("kind", ["H", "skew-H"])
 @pytest.mark.parametrize("d", [2, 3, 4])
@@ -84,8 +84,8 @@ def test_generators_shapes_and_errors():
     other = generate(m, x, torch.tensor([4, 8]), T=5, generator=torch.Generator().manual_seed(0))
     assert torch.equal(v, again)                       # the prior's draw comes from the generator, nothing else
     assert not torch.allclose(v[0], other[0]) and torch.equal(v[1], other[1])   # the action asked for moves its video only
-    with pytest.raises(ValueError, match=r"expected action in \[0, 9\)"): m.encode(x, torch.tensor([0, 9]))
-    with pytest.raises(ValueError, match=r"expected frames of shape \(B, T, 3, 16, 16\)"): m.encode(torch.rand(2, 8, 1, 16, 16), torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match=r"expected action in \[0, 9\)"): m.posterior(x, torch.tensor([0, 9]))
+    with pytest.raises(ValueError, match=r"expected frames of shape \(B, T, 3, 16, 16\)"): m.posterior(torch.rand(2, 8, 1, 16, 16), torch.tensor([0, 1]))
     with pytest.raises(ValueError, match="window"): HamiltonianVAE(window=0)
     with pytest.raises(ValueError, match="alpha"): HamiltonianVAE(alpha=0)
     torch.manual_seed(0)

@@ -20,13 +20,13 @@ def test_hamiltonian_rollout_and_image_to_sequence_start_at_offset_zero():
     torch.manual_seed(0)
     m = HamiltonianVAE(n_actions=3, d=2, content_dim=4, size=8, width=4, features=8, window=2).eval()
     state = torch.randn(2, 3 * 4)
-    torch.testing.assert_close(m.rollout(state, torch.tensor([0]))[:, 0], state)
+    torch.testing.assert_close(m.propagate(state, torch.tensor([0]))[:, 0], state)
     first, a = torch.rand(2, 3, 8, 8), torch.tensor([0, 2])
     video = image_to_sequence(m, first, a, 3)
     with torch.no_grad():
-        z, _, s, _ = m.encode(first[:, None], a)
-        start = m.decode(z, m.place(s, a)[:, None]).clamp(0, 1)[:, 0]
-        one = m.decode(z, m.rollout(m.place(s, a), torch.tensor([1]))).clamp(0, 1)[:, 0]
+        z, _, s, _ = m.posterior(first[:, None], a)
+        start = m.render(z, m.place(s, a)[:, None]).clamp(0, 1)[:, 0]
+        one = m.render(z, m.propagate(m.place(s, a), torch.tensor([1]))).clamp(0, 1)[:, 0]
     torch.testing.assert_close(video[:, 0], start)          # frame 0 is the encoded image's own state
     torch.testing.assert_close(video[:, 1], one)            # frame 1 is one step of exp(H)
 
