@@ -115,7 +115,7 @@ class DMD:
         t = rollout_times(t, earliest=0, model="DMD").cpu()
         if bool((t != t.round()).any()): return self.closed_form(x0, t.double() * self.dt)
         k = t.long()
-        powers = self.forecast(x0, int(k[-1])) if k[-1] > 0 else x0[:, None, :0]
+        powers = self.forecast(x0, int(k[-1])) if k[-1] > 0 else x0[:, None][:, :0]
         return torch.cat([x0[:, None], powers], 1)[:, k]
 
     def decode(self, snapshots: torch.Tensor) -> torch.Tensor:
