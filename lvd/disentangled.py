@@ -12,6 +12,7 @@ from .core import check_count, check_dtype, check_finite, check_frames, check_in
 from .autoencoder import spatial_encoding
 from .latent_ode import SecondOrderField, solve_from_zero
 from .video import rollout_times
+from .ode import random_windows
 
 # %% auto #0
 __all__ = ['mnist_digits', 'bounce', 'draw_digits', 'moving_mnist', 'paste', 'ConcatDecoder', 'GlyphDecoder', 'DisentangledODE',
@@ -200,16 +201,21 @@ class DisentangledODE(nn.Module):
 # %% ../nbs/04_disentangled_ode.ipynb #5b88aefc
 def fit_disentangled(model: DisentangledODE, digits: torch.Tensor, n_out: int, steps: int, batch_size: int = 32,
                      n_times: int = 6, n_digits: int = 1, lr: float = 1e-3, perm_weight: float = 0.0, include_t0: bool = False,
-                     seed: int = 0, desc: str = "disentangled ODE", clip: float | None = 1.0) -> list[float]:
+                     seed: int = 0, desc: str = "disentangled ODE", clip: float | None = 1.0, videos: torch.Tensor | None = None) -> list[float]:
     """Train on fresh Moving MNIST batches of `digits`: `model.n_in` frames in, `n_times` random frames of the next `n_out` scored
     (binary cross-entropy), plus `perm_weight` times the permutation-invariance loss of the appearance vector. With `include_t0`
-    the last input frame is scored too, at t = 0: a reconstruction term the model can meet without knowing the velocity."""
+    the last input frame is scored too, at t = 0: a reconstruction term the model can meet without knowing the velocity.
+    With `videos` `(N, T >= n_in + n_out, 1, H, W)` (and `digits=None`) the batches are random windows of those videos instead."""
     if not 1 <= n_times <= n_out: raise ValueError(f"n_times must be in 1..{n_out}, got {n_times}")
+    if (digits is None) == (videos is None): raise ValueError("pass either digits (fresh Moving MNIST) or videos, not both")
+    if videos is not None: videos = check_frames(videos, "videos")
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
     n_in = model.n_in
+    data = videos
     def step_loss(step):
-        videos = moving_mnist(digits, batch_size, n_in + n_out, n_digits, model.size, generator=g).to(device)
+        videos = (moving_mnist(digits, batch_size, n_in + n_out, n_digits, model.size, generator=g) if data is None
+                  else random_windows(data, n_in + n_out, batch_size, g)).to(device)
         inputs = videos[:, :n_in]
         idx = torch.sort(torch.randperm(n_out, generator=g)[:n_times]).values
         if include_t0: idx = torch.cat([idx.new_full((1,), -1), idx])          # frame n_in - 1, the last input, at t = 0

@@ -40,33 +40,33 @@ class HamiltonianVAE(nn.Module):
     `posterior(frames, action, ref)`, `propagate(states, offsets)` and `render(z, states)`."""
     def __init__(self, n_actions: int = 9, d: int = 2, content_dim: int = 32, size: int = 32, width: int = 32,
                  features: int = 256, window: int = 3, kind: str = "H", alpha: float = 1.0, period: float | None = 8.0,
-                 unit_position: bool = True):
+                 unit_position: bool = True, channels: int = 3):
         super().__init__()
         if window < 1: raise ValueError(f"expected window >= 1, got {window}")
         if alpha <= 0: raise ValueError(f"expected alpha > 0, got {alpha}")
         self.config = dict(n_actions=n_actions, d=d, content_dim=content_dim, size=size, width=width, features=features,
-                           window=window, kind=kind, alpha=alpha, period=period, unit_position=unit_position)
+                           window=window, kind=kind, alpha=alpha, period=period, unit_position=unit_position, channels=channels)
         self.n_actions, self.d, self.content_dim, self.size, self.window, self.alpha = n_actions, d, content_dim, size, window, alpha
-        self.unit_position = unit_position
+        self.unit_position, self.channels = unit_position, channels
         act = lambda: nn.LeakyReLU(0.2)
-        self.frame_encoder = FrameEncoder(3, features, size, width)
+        self.frame_encoder = FrameEncoder(channels, features, size, width)
         self.content_head = nn.Sequential(act(), nn.Linear(features, features), act(), nn.Linear(features, 2 * content_dim))
         self.position_head = nn.Sequential(act(), nn.Linear(features, 2 * n_actions * d))
         self.momentum_conv = nn.Sequential(act(), nn.Conv1d(features, 2 * n_actions * d, window))
         self.operator = HamiltonianOperator(n_actions, d, kind)
         if period is not None: rotation_start_(self.operator, period)
-        self.decoder = FrameDecoder(content_dim + n_actions * d, 3, size, width)
+        self.decoder = FrameDecoder(content_dim + n_actions * d, channels, size, width)
 
     def _check(self, frames, action):
         frames = check_frames(frames, dtype=next(self.parameters()).dtype)
-        if frames.shape[2:] != (3, self.size, self.size):
-            raise ValueError(f"expected frames of shape (B, T, 3, {self.size}, {self.size}), got {tuple(frames.shape)}")
+        if frames.shape[2:] != (self.channels, self.size, self.size):
+            raise ValueError(f"expected frames of shape (B, T, {self.channels}, {self.size}, {self.size}), got {tuple(frames.shape)}")
         action = check_shape(check_labels(action, self.n_actions, "action"), (frames.shape[0],), "action")
         return frames, action.to(frames.device)
 
     def features(self, frames: torch.Tensor) -> torch.Tensor:
         "Per-frame features `(B, T, features)` of frames `(B, T, 3, S, S)`."
-        frames = check_input(frames, ("B", "T", 3, self.size, self.size), "frames", values=(0, 1), dtype=next(self.parameters()).dtype)
+        frames = check_input(frames, ("B", "T", self.channels, self.size, self.size), "frames", values=(0, 1), dtype=next(self.parameters()).dtype)
         B, T = frames.shape[:2]
         return self.frame_encoder(frames.flatten(0, 1)).view(B, T, -1)
 
@@ -166,7 +166,7 @@ class HamiltonianVAE(nn.Module):
 @torch.no_grad()
 def image_to_sequence(model: HamiltonianVAE, first: torch.Tensor, action, T: int) -> torch.Tensor:
     "`T` frames `(B, T, 3, S, S)` from first frames `(B, 3, S, S)` played through `action` (one per image)."
-    first = check_shape(first, ("B", 3, model.size, model.size), "first frames")
+    first = check_shape(first, ("B", model.channels, model.size, model.size), "first frames")
     T = check_count(T, "T")
     return model.decode(model.rollout(model.encode(first[:, None], action), torch.arange(T, dtype=first.dtype)))
 
@@ -192,11 +192,16 @@ def generate(model: HamiltonianVAE, content: torch.Tensor, action, T: int = 8, g
 # %% ../nbs/10_hamiltonian_vae.ipynb #556ba652
 def fit_hamiltonian_vae(model: HamiltonianVAE, data, steps: int, batch_size: int = 32, lr: float = 1e-3, seed: int = 0,
                         horizon: int | None = None, desc: str = "Hamiltonian VAE", clip: float | None = 1.0) -> list[float]:
-    "Train on random batches of a `lvd.data.Sprites` set (videos, 9-way or 3-way action labels); return the losses."
+    """Train on random batches of a `lvd.data.Sprites` set (videos, 9-way or 3-way action labels), or of a tensor of
+    videos `(N, T, C, S, S)` that all show action 0; return the losses."""
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
-    labels = data.label9 if model.n_actions == 9 else data.action
+    if torch.is_tensor(data):
+        videos = check_frames(data, "videos")
+        sequences, labels = (lambda i, device: videos[i].to(device)), torch.zeros(len(videos), dtype=torch.long)
+    else:
+        sequences, labels = data.sequences, (data.label9 if model.n_actions == 9 else data.action)
     def step_loss(step):
-        i = torch.randint(len(data), (batch_size,), generator=g)
-        return model.loss(data.sequences(i, device), labels[i].to(device), generator=g, horizon=horizon)["loss"]
+        i = torch.randint(len(labels), (batch_size,), generator=g)
+        return model.loss(sequences(i, device), labels[i].to(device), generator=g, horizon=horizon)["loss"]
     return fit(model, step_loss, steps, lr=lr, desc=desc, clip=clip)

@@ -1,7 +1,7 @@
 "Unit tests of lvd.ode: the paper's spiral data, the neural ODE's interface, and what it learns."
 import cmath, math
 import pytest, torch
-from lvd.ode import NeuralODE, TimeMLP, extrapolation_report, fit_neural_ode, random_windows, spiral_states, spiral_trajectory
+from lvd.ode import NeuralODE, TimeMLP, extrapolation_report, fit_neural_ode, fit_time_mlp, random_windows, spiral_states, spiral_trajectory
 
 def test_spiral_converges_to_the_exact_log_spiral():
     "Eq. (4) is an Euler scheme: as dt shrinks its path approaches c + (z0 - c) exp((i w0 - lam) t)."
@@ -59,3 +59,16 @@ def test_random_windows_cut_consecutive_frames_from_videos():
     w = random_windows(videos, 4, 5, torch.Generator().manual_seed(0))
     assert w.shape == (5, 4, 1, 2, 2)
     assert torch.equal(w[:, 1:, 0, 0, 0] - w[:, :-1, 0, 0, 0], torch.ones(5, 3))   # consecutive steps of one video
+
+def test_time_mlp_fits_a_path_inside_and_not_beyond():
+    "The baseline of chapter 01: x(t) = g(t) fits the observed times of a circle and does not continue it beyond them."
+    torch.manual_seed(0)
+    t = torch.linspace(0, 1, 40)
+    path = torch.stack([torch.cos(2 * math.pi * t), torch.sin(2 * math.pi * t)], -1)
+    m = TimeMLP(width=32, depth=2)
+    losses = fit_time_mlp(m, t, path, 1500)
+    assert losses[-1] < 0.01 * losses[0] and losses[-1] < 5e-3
+    with torch.no_grad():
+        beyond = torch.linspace(1.25, 2.0, 10)
+        err = ((m(beyond) - torch.stack([torch.cos(2 * math.pi * beyond), torch.sin(2 * math.pi * beyond)], -1)) ** 2).mean()
+    assert err > 10 * losses[-1]                        # a function of time knows nothing of the motion beyond its data
