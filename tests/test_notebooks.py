@@ -39,11 +39,15 @@ def test_nothing_written_into_nbs(root):
 QUICK_BOUNDS = {
     "00_core": {"line_slope_error": (0.0, 0.05)},                                           # 0.0030
     "00c_metrics": {"black_ssim_blob": (0.90, 0.94), "shifted_psnr_blob": (20.0, 30.0)},     # 0.919, 25.2: fixed scenes
+    "00d_video_models": {"constant velocity: PSNR": (99.9, 100.0),                          # exact: the hand-written model
+                         "constant velocity: SSIM": (0.999, 1.0), "copy last: PSNR": (10.0, 20.0)},   # 13.3
     "05_dmd": {"linear system: max eigenvalue error": (0.0, 1e-9),                           # 7.8e-16
                "balls: DMD 1-step MSE": (0.0, 0.1 * 0.0241)},                                 # 0.0018, black 0.024
     "09_hamiltonian_operators": {f"{system}: {prop}": (0.0, 1e-9)                            # <= 1.4e-11
                                  for system in ("spring", "saddle", "random H, d=4", "random skew-H, d=4")
                                  for prop in ("energy drift", "symplecticity error", "reversibility error")},
+    "11_benchmark": {"balls: all black: MSE": (0.02, 0.03), "balls: copy last: MSE": (0.03, 0.045),  # 0.024, 0.038: the data
+                     "balls: DMD: MSE": (0.0, 0.25 * 0.024)},                                         # 0.0021: closed form, no training
 }
 
 @pytest.mark.parametrize("chapter", sorted(QUICK_BOUNDS))
