@@ -10,7 +10,7 @@ from .core import check_count, check_dtype, check_finite, check_frames, check_in
 from .video import rollout_times
 
 # %% auto #0
-__all__ = ['SEPARATED', 'optimal_rank', 'DMD', 'bouncing_balls', 'ball_frequencies', 'plot_eigenvalues', 'vortex_street']
+__all__ = ['SEPARATED', 'optimal_rank', 'DMD', 'bouncing_balls', 'ball_frequencies', 'vortex_street']
 
 # %% ../nbs/05_dmd.ipynb #80078dfa
 def optimal_rank(singular_values: torch.Tensor, shape: tuple[int, int]) -> int:
@@ -155,20 +155,6 @@ def ball_frequencies(periods=(10.0, 16.0)) -> torch.Tensor:
     "The balls' true angular frequencies in radians per frame, 2 pi / period."
     if min(periods) <= 0: raise ValueError(f"periods must be positive, got {periods}")
     return torch.tensor([2 * math.pi / p for p in periods])
-
-# %% ../nbs/05_dmd.ipynb #5a8b96c0
-def plot_eigenvalues(eigs: torch.Tensor, ax=None, title: str = "", color: str = "C0", label: str | None = None,
-                     size: float = 18, frequencies=()):
-    "Complex eigenvalues against the unit circle; `frequencies` (rad per step) are drawn as red rays."
-    import matplotlib.pyplot as plt
-    ax = ax or plt.gca()
-    th = torch.linspace(0, 2 * math.pi, 200)
-    ax.plot(th.cos(), th.sin(), color="0.7", lw=1)
-    for w in frequencies: ax.plot([0, math.cos(w)], [0, math.sin(w)], "r--", lw=1)
-    eigs = torch.as_tensor(eigs).detach().cpu()
-    ax.scatter(eigs.real, eigs.imag, s=size, color=color, label=label, zorder=3)
-    ax.set_aspect("equal"); ax.set_title(title); ax.set_xlabel(r"Re $\lambda$"); ax.set_ylabel(r"Im $\lambda$")
-    return ax
 
 # %% ../nbs/05_dmd.ipynb #68a8edc1
 _LATTICE = [(0, 0), (1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, 1), (-1, -1), (1, -1)]   # D2Q9 velocities

@@ -14,8 +14,8 @@ from .video import rollout_times
 
 # %% auto #0
 __all__ = ['pad_frames', 'digit_cycles', 'fit_var', 'var_rollout', 'mean_rollout', 'LinearDynamicTexture', 'DynamicLayer',
-           'FrameEncoder', 'FrameDecoder', 'DynamicVAE', 'synthesize_video', 'fit_dvae', 'FrameVAE', 'VAEVAR',
-           'fit_frame_vae', 'FrameClassifier', 'fit_classifier', 'judge', 'order_score', 'salt_pepper_mask',
+           'FrameEncoder', 'FrameDecoder', 'gaussian_kl', 'DynamicVAE', 'synthesize_video', 'fit_dvae', 'FrameVAE',
+           'VAEVAR', 'fit_frame_vae', 'FrameClassifier', 'fit_classifier', 'judge', 'order_score', 'salt_pepper_mask',
            'rectangle_mask', 'wave_texture']
 
 # %% ../nbs/07_dynamic_vae.ipynb #0bad09ce
@@ -194,7 +194,7 @@ class FrameDecoder(nn.Module):
         return out.view(*lead, *out.shape[1:])
 
 # %% ../nbs/07_dynamic_vae.ipynb #202783ea
-def _gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     "KL(N(mu, exp(logvar)) || N(0, I)) per row."
     return 0.5 * (mu ** 2 + logvar.exp() - logvar - 1).sum(-1)
 
@@ -242,7 +242,7 @@ class DynamicVAE(nn.Module):
         "Eq. (8): negative ELBO (squared error / sigma2 on [-1, 1] frames + KL), batch-averaged, plus lam * stationarity."
         recon, mu, logvar = self(frames, mask)
         rec = _masked_sse(recon, frames, mask).mean() / sigma2
-        kl = _gaussian_kl(mu, logvar).mean()
+        kl = gaussian_kl(mu, logvar).mean()
         stat = self.dynamics.stationarity()
         return dict(total=rec + kl + lam * stat, reconstruction=rec, kl=kl, stationarity=stat)
 
@@ -316,7 +316,7 @@ class FrameVAE(nn.Module):
         mu, logvar = self.encode(frames)
         recon = self.decode(mu + torch.randn_like(mu) * (0.5 * logvar).exp())
         rec = _masked_sse(recon, frames, None).mean() / sigma2
-        kl = _gaussian_kl(mu, logvar).mean()
+        kl = gaussian_kl(mu, logvar).mean()
         return dict(total=rec + kl, reconstruction=rec, kl=kl)
 
 class VAEVAR:

@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .core import check_count, check_frames, check_input, check_labels, check_shape, fit
-from .dvae import FrameEncoder, FrameDecoder, _gaussian_kl   # chapter 07's conv stacks and Gaussian KL
+from .dvae import FrameEncoder, FrameDecoder, gaussian_kl   # chapter 07's conv stacks and Gaussian KL
 from .hamiltonian import HamiltonianOperator
 from .video import rollout_times
 
@@ -159,7 +159,7 @@ class HamiltonianVAE(nn.Module):
         x_hat = self.render(z, self.propagate(self.place(s, action), torch.arange(horizon, device=dev)[None] - ref[:, None]))
         target = frames[:, torch.arange(horizon, device=dev) % T]
         sse = ((x_hat - target) ** 2).flatten(1).sum(1)
-        kl_z, kl_s = _gaussian_kl(z_mu, z_lv), _gaussian_kl(s_mu, s_lv)
+        kl_z, kl_s = gaussian_kl(z_mu, z_lv), gaussian_kl(s_mu, s_lv)
         return dict(loss=(sse / (2 * self.alpha ** 2) + kl_z + kl_s).mean(), sse=sse.mean(), kl_z=kl_z.mean(), kl_s=kl_s.mean())
 
 # %% ../nbs/10_hamiltonian_vae.ipynb #914ad798

@@ -11,9 +11,7 @@ from matplotlib import animation
 from .core import check_finite, check_frames, check_input, check_shape, check_times
 
 # %% auto #0
-__all__ = ['TRAIN_COLOR', 'TEST_COLOR', 'PRED_COLOR', 'PAGE_PX', 'MIN_TEXT_PX', 'plot_trajectory_split', 'plot_vector_field',
-           'show_sequences', 'animate_sequences', 'legibility_problems', 'figure_problems', 'check_figures',
-           'interactive_figure']
+__all__ = ['TRAIN_COLOR', 'TEST_COLOR', 'PRED_COLOR', 'PAGE_PX', 'MIN_TEXT_PX', 'plot_trajectory_split', 'plot_vector_field', 'show_sequences', 'animate_sequences', 'legibility_problems', 'figure_problems', 'check_figures', 'interactive_figure', 'plot_eigenvalues']
 
 # %% ../nbs/00a_plotting.ipynb #8d243a69
 TRAIN_COLOR, TEST_COLOR, PRED_COLOR = "#08306b", "#6baed6", "#fd8d3c"
@@ -221,3 +219,19 @@ def interactive_figure(draw, **controls):
     handle = display(render(**ui.kwargs), display_id=True)
     display(ui)
     return ui
+
+# %% ../nbs/05_dmd.ipynb #5a8b96c0
+import math   # plot_eigenvalues is taught here (chapter 05) and lives with the other plotting helpers, in lvd.plotting
+
+def plot_eigenvalues(eigs: torch.Tensor, ax=None, title: str = "", color: str = "C0", label: str | None = None,
+                     size: float = 18, frequencies=()):
+    "Complex eigenvalues against the unit circle; `frequencies` (rad per step) are drawn as red rays."
+    import matplotlib.pyplot as plt
+    ax = ax or plt.gca()
+    th = torch.linspace(0, 2 * math.pi, 200)
+    ax.plot(th.cos(), th.sin(), color="0.7", lw=1)
+    for w in frequencies: ax.plot([0, math.cos(w)], [0, math.sin(w)], "r--", lw=1)
+    eigs = torch.as_tensor(eigs).detach().cpu()
+    ax.scatter(eigs.real, eigs.imag, s=size, color=color, label=label, zorder=3)
+    ax.set_aspect("equal"); ax.set_title(title); ax.set_xlabel(r"Re $\lambda$"); ax.set_ylabel(r"Im $\lambda$")
+    return ax

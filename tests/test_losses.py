@@ -2,15 +2,15 @@
 and the Gaussian KL against torch.distributions. A dropped term or a swapped weight changes these numbers."""
 import pytest, torch
 from torch.distributions import Normal, kl_divergence
-from lvd.dvae import DynamicVAE, FrameVAE, _gaussian_kl
+from lvd.dvae import DynamicVAE, FrameVAE, gaussian_kl
 from lvd.koopman import KoopmanAE, koopman_loss
 from lvd.hamiltonian_vae import HamiltonianVAE
 
-def test_gaussian_kl_matches_torch_distributions():
+def testgaussian_kl_matches_torch_distributions():
     g = torch.Generator().manual_seed(0)
     mu, logvar = torch.randn(5, 7, generator=g), torch.randn(5, 7, generator=g)
     expected = kl_divergence(Normal(mu, (0.5 * logvar).exp()), Normal(torch.zeros(7), torch.ones(7))).sum(-1)
-    torch.testing.assert_close(_gaussian_kl(mu, logvar), expected)
+    torch.testing.assert_close(gaussian_kl(mu, logvar), expected)
 
 def test_dynamic_vae_loss_terms_and_weights():
     torch.manual_seed(0)
@@ -33,7 +33,7 @@ def test_frame_vae_loss_terms():
     torch.manual_seed(1); out = m.loss(x, sigma2=4.0)
     torch.manual_seed(1); mu, logvar = m.encode(x); recon = m.decode(mu + torch.randn_like(mu) * (0.5 * logvar).exp())
     rec = (4 * (recon - x) ** 2).flatten(1).sum(1).mean() / 4.0
-    kl = _gaussian_kl(mu, logvar).mean()
+    kl = gaussian_kl(mu, logvar).mean()
     torch.testing.assert_close(out["total"], rec + kl)
     torch.testing.assert_close(out["reconstruction"], rec)
 
