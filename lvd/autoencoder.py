@@ -8,38 +8,10 @@ import math
 import torch
 from torch import nn
 from .core import check_count, check_dtype, check_finite, check_frames, check_input, check_shape, fit
-from .ode import spiral_trajectory
+from .datasets import spiral_trajectory
 
 # %% auto #0
-__all__ = ['render_balls', 'gaussian_ball_videos', 'spatial_encoding', 'ConvAutoencoder', 'fit_autoencoder', 'reconstruct',
-           'affine_r2', 'pca', 'ball_grid']
-
-# %% ../nbs/02_autoencoders.ipynb #5201e255
-def render_balls(centres: torch.Tensor, size: int = 28, sigma: float = 2.0) -> torch.Tensor:
-    "Images `(..., size, size)` of a Gaussian of peak 1 and width `sigma` at each of `centres` `(..., 2)`, given as (x, y) pixels."
-    centres = check_finite(check_dtype(centres, "centres"), "centres")
-    r = torch.arange(check_count(size, "size"), dtype=torch.float32)
-    dx, dy = r - centres[..., 0, None], r - centres[..., 1, None]
-    return torch.exp(-(dx[..., None, :] ** 2 + dy[..., :, None] ** 2) / (2 * sigma ** 2))
-
-def gaussian_ball_videos(n: int, T: int = 20, size: int = 28, sigma: float = 2.0, margin: float = 3.0,
-                         duration: float = 1.0, w0: float = 10.0, lam: float = 1.5, seed: int = 0):
-    """Videos of a Gaussian ball on chapter 01's spirals: times `(T,)` in seconds, frames `(n, T, 1, size, size)`
-    in [0, 1] and ball centres `(n, T, 2)` as (x, y) pixel coordinates. Seeded, generated on the fly."""
-    n, T = check_count(n, "n"), check_count(T, "T", minimum=2)
-    if not 0 <= margin < (size - 1) / 2: raise ValueError(f"margin {margin} leaves no room in a {size}-pixel frame")
-    if sigma <= 0 or duration <= 0: raise ValueError(f"expected positive sigma and duration, got {sigma}, {duration}")
-    g = torch.Generator().manual_seed(seed)
-    x0 = torch.rand(n, 2, generator=g) * 2 - 1
-    v0 = (torch.rand(n, 2, generator=g) * 2 - 1) * w0
-    n_points = 1000
-    t, X, _ = spiral_trajectory(x0, w0=w0, lam=lam, n_points=n_points + 1, dt=duration / n_points, v0=v0)
-    lo = X.amin(1, keepdim=True)                          # normalised on the whole path, whatever the frame rate
-    scale = (X.amax(1, keepdim=True) - lo).amax(-1, keepdim=True).clamp_min(1e-6)   # one scale for x and y
-    idx = torch.linspace(0, n_points, T).round().long()
-    t, X = t[idx], X[:, idx]
-    centres = margin + (X - lo) / scale * (size - 1 - 2 * margin)
-    return t, render_balls(centres, size, sigma)[:, :, None], centres
+__all__ = ['spatial_encoding', 'ConvAutoencoder', 'fit_autoencoder', 'reconstruct', 'affine_r2', 'pca']
 
 # %% ../nbs/02_autoencoders.ipynb #73df0b45
 def spatial_encoding(size: int, n_freqs: int = 0) -> torch.Tensor:
@@ -128,11 +100,3 @@ def pca(z: torch.Tensor, k: int = 2, basis: torch.Tensor | None = None):
     mean, axes = basis
     out = (z - mean) @ axes
     return (torch.cat([out, out.new_zeros(len(z), k - out.shape[1])], 1) if out.shape[1] < k else out), basis
-
-# %% ../nbs/02_autoencoders.ipynb #efcc0e8b
-def ball_grid(n: int = 12, size: int = 28, sigma: float = 2.0, margin: float = 3.0):
-    "Frames `(n*n, 1, size, size)` of a ball on a regular n x n grid of centres, and the centres `(n*n, 2)` as (x, y)."
-    r = torch.linspace(margin, size - 1 - margin, check_count(n, "n"))
-    cy, cx = torch.meshgrid(r, r, indexing="ij")
-    centres = torch.stack([cx.flatten(), cy.flatten()], -1)
-    return render_balls(centres, size, sigma)[:, None], centres

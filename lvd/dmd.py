@@ -10,7 +10,7 @@ from .core import check_count, check_dtype, check_finite, check_frames, check_in
 from .video import rollout_times
 
 # %% auto #0
-__all__ = ['SEPARATED', 'optimal_rank', 'DMD', 'bouncing_balls', 'ball_frequencies', 'vortex_street']
+__all__ = ['optimal_rank', 'DMD']
 
 # %% ../nbs/05_dmd.ipynb #80078dfa
 def optimal_rank(singular_values: torch.Tensor, shape: tuple[int, int]) -> int:
@@ -121,82 +121,3 @@ class DMD:
     def decode(self, snapshots: torch.Tensor) -> torch.Tensor:
         "Frames `(B, T, C, H, W)` in [0, 1] of snapshots `(B, T, features)`."
         return snapshots.unflatten(-1, self.frame_shape).clamp(0, 1)
-
-# %% ../nbs/05_dmd.ipynb #d0bde41b
-def bouncing_balls(n: int, T: int, size: int = 32, periods=(10.0, 16.0), amplitudes=(8.0, 6.0),
-                   centres=(12.0, 20.0), sway=(5.0, 4.0), overlap: str = "front", sigma: float = 2.0,
-                   seed: int = 0) -> torch.Tensor:
-    """`n` videos of `T` frames, (n, T, 1, size, size) in [0, 1]: two Gaussian balls, each on its own periodic orbit
-    (vertical `amplitudes`, sideways `sway` in quadrature so that one frame fixes the phase, horizontal `centres`
-    on a 32-pixel canvas), random phases from `seed`. Where the balls overlap, `overlap="front"` shows the brighter
-    ball (one passes in front of the other), `"sum"` adds them (clipped to 1)."""
-    n, T, size = check_count(n, "n"), check_count(T, "T"), check_count(size, "size")
-    if n < 1 or T < 1: raise ValueError(f"expected n >= 1 and T >= 1, got n={n}, T={T}")
-    if size < 16: raise ValueError(f"expected size >= 16, got {size}")
-    if min(periods) <= 0 or sigma <= 0: raise ValueError(f"periods and sigma must be positive, got {periods}, {sigma}")
-    if overlap not in ("front", "sum"): raise ValueError(f"expected overlap 'front' or 'sum', got {overlap!r}")
-    g = torch.Generator().manual_seed(seed)
-    phase = torch.rand(n, 2, 1, generator=g) * 2 * math.pi
-    t = torch.arange(T, dtype=torch.float32)
-    s = size / 32                                   # the geometry is defined on a 32-pixel canvas
-    grid = torch.arange(size, dtype=torch.float32)
-    balls = []
-    for i, (x_centre, P, A, W) in enumerate(zip(centres, periods, amplitudes, sway)):
-        theta = 2 * math.pi * t / P + phase[:, i]                               # (n, T)
-        y, x = s * (16 + A * torch.sin(theta)), s * (x_centre + W * torch.cos(theta))
-        d2 = (grid[:, None] - y[..., None, None]) ** 2 + (grid[None, :] - x[..., None, None]) ** 2
-        balls.append(torch.exp(-d2 / (2 * (s * sigma) ** 2)))
-    frames = torch.maximum(*balls) if overlap == "front" else (balls[0] + balls[1]).clamp(0, 1)
-    return frames[:, :, None]
-
-SEPARATED = dict(centres=(9.0, 23.0), sway=(3.0, 2.0), overlap="sum")   # the balls never touch
-
-def ball_frequencies(periods=(10.0, 16.0)) -> torch.Tensor:
-    "The balls' true angular frequencies in radians per frame, 2 pi / period."
-    if min(periods) <= 0: raise ValueError(f"periods must be positive, got {periods}")
-    return torch.tensor([2 * math.pi / p for p in periods])
-
-# %% ../nbs/05_dmd.ipynb #68a8edc1
-_LATTICE = [(0, 0), (1, 0), (0, 1), (-1, 0), (0, -1), (1, 1), (-1, 1), (-1, -1), (1, -1)]   # D2Q9 velocities
-_OPPOSITE = [0, 3, 4, 1, 2, 7, 8, 5, 6]
-_LATTICE_WEIGHTS = [4 / 9] + [1 / 9] * 4 + [1 / 36] * 4
-
-def vortex_street(nx: int = 160, ny: int = 48, diameter: int = 10, u_in: float = 0.1, reynolds: float = 120.0,
-                  transient: int = 6000, every: int = 40, snapshots: int = 120, progress_bar: bool = True):
-    """Flow past a cylinder by a D2Q9 lattice-Boltzmann simulation (BGK collision, bounce-back cylinder, equilibrium
-    inlet, copy outlet), in lattice units. Returns vorticity (snapshots, nx, ny), the cylinder mask (nx, ny), and a dict
-    with nu, omega and dt (lattice steps between snapshots)."""
-    for count, what in [(nx, "nx"), (ny, "ny"), (diameter, "diameter"), (transient, "transient"), (every, "every"), (snapshots, "snapshots")]:
-        check_count(count, what, minimum=0 if what == "transient" else 1)
-    if reynolds <= 0 or not 0 < u_in <= 0.2: raise ValueError(f"need reynolds > 0 and 0 < u_in <= 0.2 (low Mach), got {reynolds}, {u_in}")
-    if not (diameter >= 4 and nx > 4 * diameter and ny > 2 * diameter):
-        raise ValueError(f"need diameter >= 4, nx > 4 diameter and ny > 2 diameter, got {nx}x{ny}, diameter {diameter}")
-    if min(transient, every, snapshots) < 0 or every < 1 or snapshots < 1: raise ValueError("need transient >= 0, every >= 1, snapshots >= 1")
-    nu = u_in * diameter / reynolds
-    omega = 1 / (3 * nu + 0.5)
-    if omega >= 1.98: raise ValueError(f"relaxation rate {omega:.3f} is too close to 2 (unstable): lower reynolds or raise diameter")
-    cx = torch.tensor([a for a, _ in _LATTICE], dtype=torch.float32)[:, None, None]
-    cy = torch.tensor([b for _, b in _LATTICE], dtype=torch.float32)[:, None, None]
-    w = torch.tensor(_LATTICE_WEIGHTS)[:, None, None]
-    X, Y = torch.meshgrid(torch.arange(nx), torch.arange(ny), indexing="ij")
-    solid = (X - nx // 5) ** 2 + (Y - ny // 2) ** 2 <= (diameter / 2) ** 2
-    def equilibrium(rho, ux, uy):
-        cu = 3 * (cx * ux + cy * uy)
-        return rho * w * (1 + cu + 0.5 * cu ** 2 - 1.5 * (ux ** 2 + uy ** 2))
-    ux0 = u_in * (1 + 0.01 * torch.sin(2 * math.pi * Y / ny)).float()       # a tiny asymmetry starts the shedding
-    f = equilibrium(torch.ones(nx, ny), ux0, torch.zeros(nx, ny))
-    inlet = equilibrium(torch.ones(1, ny), torch.full((1, ny), u_in), torch.zeros(1, ny))[:, 0]
-    frames = []
-    for k in progress(range(transient + every * snapshots), desc="lattice Boltzmann", disable=not progress_bar):
-        rho = f.sum(0); ux = (f * cx).sum(0) / rho; uy = (f * cy).sum(0) / rho
-        f = f + omega * (equilibrium(rho, ux, uy) - f)                            # collide
-        f[:, solid] = f[:, solid][_OPPOSITE]                                       # bounce back inside the cylinder
-        f = torch.stack([torch.roll(f[i], _LATTICE[i], (0, 1)) for i in range(9)])  # stream
-        f[:, 0] = inlet; f[:, -1] = f[:, -2]                                       # inlet, outlet
-        if k >= transient and (k - transient) % every == 0:
-            vort = (torch.roll(uy, -1, 0) - torch.roll(uy, 1, 0)) / 2 - (torch.roll(ux, -1, 1) - torch.roll(ux, 1, 1)) / 2
-            vort[solid] = 0
-            frames.append(vort)
-    vorticity = torch.stack(frames)
-    check_finite(vorticity, "vorticity (the simulation diverged)")
-    return vorticity, solid, dict(nu=nu, omega=omega, dt=float(every), diameter=diameter, u_in=u_in, reynolds=reynolds)

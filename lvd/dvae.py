@@ -13,39 +13,9 @@ from .metrics import psd_sqrt
 from .video import rollout_times
 
 # %% auto #0
-__all__ = ['pad_frames', 'digit_cycles', 'fit_var', 'var_rollout', 'mean_rollout', 'LinearDynamicTexture', 'DynamicLayer',
-           'FrameEncoder', 'FrameDecoder', 'gaussian_kl', 'DynamicVAE', 'synthesize_video', 'fit_dvae', 'FrameVAE',
-           'VAEVAR', 'fit_frame_vae', 'FrameClassifier', 'fit_classifier', 'judge', 'order_score', 'salt_pepper_mask',
-           'rectangle_mask', 'wave_texture']
-
-# %% ../nbs/07_dynamic_vae.ipynb #0bad09ce
-def pad_frames(images: torch.Tensor, size: int = 32) -> torch.Tensor:
-    "Centre `(N, h, w)` images in `(N, size, size)` frames with black borders (28x28 MNIST -> 32x32, as in the paper)."
-    images = check_input(images, ("N", "h", "w"), "images", values=(0, 1), dtype=torch.float32)
-    h, w = images.shape[1:]
-    if size < max(h, w): raise ValueError(f"cannot pad {h}x{w} images into {size}x{size} frames")
-    top, left = (size - h) // 2, (size - w) // 2
-    return F.pad(images, (left, size - w - left, top, size - h - top))
-
-def digit_cycles(images: torch.Tensor, labels: torch.Tensor, n: int, T: int, cycle=(0, 1, 2, 3, 4),
-                 generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """`n` sequences `(n, T, 1, H, W)` that walk through `cycle` from a random starting point, each frame a random
-    image of its digit (a new handwriting every frame), and their digit labels `(n, T)`."""
-    images = check_input(images, ("N", "H", "W"), "images", values=(0, 1), dtype=torch.float32)
-    labels = check_shape(check_labels(labels), (len(images),), "labels")
-    n, T = check_count(n, "n"), check_count(T, "T")
-    pools = []
-    for d in cycle:
-        idx = (labels == d).nonzero().flatten()
-        if len(idx) == 0: raise ValueError(f"no image of digit {d} to draw from")
-        pools.append(idx)
-    g = generator or torch.Generator().manual_seed(0)
-    phase = (torch.randint(len(cycle), (n, 1), generator=g) + torch.arange(T)) % len(cycle)   # (n, T) positions in the cycle
-    pick = torch.empty(n, T, dtype=torch.long)
-    for k, pool in enumerate(pools):
-        where = phase == k
-        pick[where] = pool[torch.randint(len(pool), (int(where.sum()),), generator=g)]
-    return images[pick][:, :, None], torch.as_tensor(cycle)[phase]
+__all__ = ['fit_var', 'var_rollout', 'mean_rollout', 'LinearDynamicTexture', 'DynamicLayer', 'FrameEncoder', 'FrameDecoder',
+           'gaussian_kl', 'DynamicVAE', 'synthesize_video', 'fit_dvae', 'FrameVAE', 'VAEVAR', 'fit_frame_vae',
+           'FrameClassifier', 'fit_classifier', 'judge', 'order_score']
 
 # %% ../nbs/07_dynamic_vae.ipynb #0d377780
 def fit_var(h_prev: torch.Tensor, h_next: torch.Tensor, max_gain: float | None = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -411,51 +381,3 @@ def order_score(predicted: torch.Tensor, cycle: int = 5) -> torch.Tensor:
     if len(predicted) == 0: raise ValueError("expected at least one sequence of predicted classes, got none")
     if predicted.shape[1] < 2: raise ValueError("need at least two frames per sequence")
     return ((predicted[:, 1:] - predicted[:, :-1]) % cycle == 1).float().mean(0)
-
-# %% ../nbs/07_dynamic_vae.ipynb #7c9b6f64
-def salt_pepper_mask(shape, keep: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
-    "A float mask of `shape` (..., H, W): every pixel observed (1) with probability `keep`, independently."
-    if not 0 < keep <= 1: raise ValueError(f"expected 0 < keep <= 1, got {keep}")
-    return (torch.rand(shape, generator=generator) < keep).float()
-
-def rectangle_mask(shape, cover: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
-    "A float mask of `shape` (..., H, W) that hides (0) one axis-aligned rectangle of `cover` of the area per frame, at a random place."
-    if not 0 <= cover < 1: raise ValueError(f"expected 0 <= cover < 1, got {cover}")
-    *lead, H, W = shape
-    if H < 1 or W < 1: raise ValueError(f"expected a mask shape (..., H, W) with H, W >= 1, got {tuple(shape)}")
-    mask = torch.ones(shape).reshape(-1, H, W)
-    h = max(1, round(H * math.sqrt(cover))); w = min(W, round(cover * H * W / h))
-    for m in mask:
-        y = int(torch.randint(H - h + 1, (1,), generator=generator)); x = int(torch.randint(W - w + 1, (1,), generator=generator))
-        m[y:y + h, x:x + w] = 0
-    return mask.reshape(shape)
-
-# %% ../nbs/07_dynamic_vae.ipynb #10cfcb25
-def wave_texture(T: int, size: int = 32, seed: int = 0, substeps: int = 4, courant: float = 0.5, damping: float = 0.08,
-                 drop_rate: float = 0.06, drop_width: float = 1.5, contrast: float = 15.0, burn_in: int = 100) -> torch.Tensor:
-    """A video `(T, 1, size, size)` in [0, 1] of rain on a pond: the damped wave equation with raindrop forcing
-    (leapfrog, periodic borders, `substeps` per frame, `drop_rate` drops per sub-step), shown through its shading
-    sigmoid(contrast * (du/dx + du/dy))."""
-    T, size, substeps = check_count(T, "T"), check_count(size, "size"), check_count(substeps, "substeps")
-    if T < 1 or size < 4 or substeps < 1: raise ValueError(f"expected T >= 1, size >= 4, substeps >= 1, got {T}, {size}, {substeps}")
-    if not 0 < courant <= 1 / math.sqrt(2): raise ValueError(f"the leapfrog scheme is stable for 0 < courant <= 1/sqrt(2), got {courant}")
-    if not 0 <= damping < 1: raise ValueError(f"expected 0 <= damping < 1, got {damping}")
-    g = torch.Generator().manual_seed(seed)
-    u = torch.zeros(size, size, dtype=torch.float64)
-    u_prev = u.clone()
-    r = torch.arange(size, dtype=torch.float64)
-    frames = []
-    for k in range(burn_in + T):
-        for _ in range(substeps):
-            lap = u.roll(1, 0) + u.roll(-1, 0) + u.roll(1, 1) + u.roll(-1, 1) - 4 * u
-            u_next = (2 - damping) * u - (1 - damping) * u_prev + courant ** 2 * lap
-            for _ in range(int(torch.poisson(torch.tensor(float(drop_rate)), generator=g))):
-                cx, cy = (torch.rand(2, generator=g, dtype=torch.float64) * size).tolist()
-                dx = (r - cx + size / 2) % size - size / 2           # periodic distances
-                dy = (r - cy + size / 2) % size - size / 2
-                u_next = u_next + torch.exp(-(dy[:, None] ** 2 + dx[None] ** 2) / (2 * drop_width ** 2))
-            u_prev, u = u, u_next
-        if k >= burn_in:
-            slope = (u.roll(-1, 1) - u.roll(1, 1) + u.roll(-1, 0) - u.roll(1, 0)) / 2
-            frames.append(torch.sigmoid(contrast * slope).float())
-    return torch.stack(frames)[:, None]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 from .core import check_count, check_shape, check_frames, check_input, fit
-from .ode import random_windows
+from .datasets import random_windows
 from .video import rollout_times
 
 # %% auto #0

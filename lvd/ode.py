@@ -9,29 +9,10 @@ import torch
 from torch import nn
 from torchdiffeq import odeint
 from .core import check_count, check_input, check_shape, check_finite, check_times, fit
+from .datasets import random_windows   # taught below, exported to lvd.datasets with the other data
 
 # %% auto #0
-__all__ = ['spiral_trajectory', 'tanh_mlp', 'VectorField', 'NeuralODE', 'random_windows', 'fit_neural_ode',
-           'extrapolation_report', 'TimeMLP', 'fit_time_mlp', 'spiral_states']
-
-# %% ../nbs/01_neural_odes.ipynb #29026377
-def spiral_trajectory(x0, w0: float = 10.0, lam: float = 1.5, n_points: int = 1000, dt: float = 1e-3, v0=None):
-    "Times `(T,)`, positions and velocities `(N, T, 2)` of the paper's eq. (4): Euler steps of a velocity turning at `w0`, decaying at `lam`."
-    x0 = check_finite(torch.as_tensor(x0, dtype=torch.float64), "x0")
-    single = x0.ndim == 1
-    x0 = check_shape(x0[None] if single else x0, ("N", 2), "x0")
-    v0 = torch.tensor([0.0, w0], dtype=torch.float64).expand_as(x0) if v0 is None else \
-         check_shape(check_finite(torch.as_tensor(v0, dtype=torch.float64), "v0").reshape(-1, 2).expand_as(x0), ("N", 2), "v0")
-    n_points = check_count(n_points, "n_points", minimum=2)
-    if not dt > 0: raise ValueError(f"expected a positive time step dt, got {dt}")
-    if not (math.isfinite(w0) and math.isfinite(lam)): raise ValueError(f"expected finite w0 and lam, got w0={w0}, lam={lam}")
-    t = torch.arange(n_points, dtype=torch.float64) * dt
-    c, s, decay = torch.cos(w0 * t), torch.sin(w0 * t), torch.exp(-lam * t)
-    vx, vy = v0[:, None, 0], v0[:, None, 1]
-    V = decay[:, None] * torch.stack([c * vx - s * vy, s * vx + c * vy], -1)        # e^{-lam t} R(w0 t) V0
-    X = x0[:, None] + torch.cat([torch.zeros_like(V[:, :1]), torch.cumsum(dt * V[:, :-1], 1)], 1)  # Euler sums
-    X, V = X.float(), V.float()
-    return t.float(), (X[0] if single else X), (V[0] if single else V)
+__all__ = ['tanh_mlp', 'VectorField', 'NeuralODE', 'fit_neural_ode', 'extrapolation_report', 'TimeMLP', 'fit_time_mlp']
 
 # %% ../nbs/01_neural_odes.ipynb #a51eea9a
 def tanh_mlp(sizes: list[int]) -> nn.Sequential:
@@ -70,17 +51,7 @@ class NeuralODE(nn.Module):
 
     forward = rollout
 
-# %% ../nbs/01_neural_odes.ipynb #62ce37e9
-def random_windows(series: torch.Tensor, batch_time: int, batch_size: int, generator: torch.Generator | None = None):
-    "Random windows `(batch_size, batch_time, ...)` of consecutive steps from `series` `(N, T, ...)`: states `(N, T, D)` or videos `(N, T, C, H, W)`."
-    if getattr(series, "ndim", 0) < 3: raise ValueError(f"expected series of shape (N, T, ...), got {tuple(getattr(series, 'shape', ()))}")
-    N, T = series.shape[:2]
-    if N < 1: raise ValueError("expected at least one series to draw windows from, got none")
-    if not 2 <= batch_time <= T: raise ValueError(f"expected 2 <= batch_time <= {T} (the series length), got {batch_time}")
-    n = torch.randint(0, N, (batch_size,), generator=generator)
-    start = torch.randint(0, T - batch_time + 1, (batch_size,), generator=generator)
-    return series[n[:, None], start[:, None] + torch.arange(batch_time)]
-
+# %% ../nbs/01_neural_odes.ipynb #81adbfac
 def fit_neural_ode(model: NeuralODE, t: torch.Tensor, series: torch.Tensor, steps: int, batch_time: int = 20,
                    batch_size: int = 32, lr: float = 3e-3, seed: int = 0, desc: str = "neural ODE",
                    clip: float | None = 1.0) -> list[float]:
@@ -121,12 +92,3 @@ def fit_time_mlp(model: TimeMLP, t: torch.Tensor, path: torch.Tensor, steps: int
     t = check_times(t)
     path = check_input(path, (len(t), "D"), "path", dtype=next(model.parameters()).dtype)
     return fit(model, lambda step: ((model(t) - path) ** 2).mean(), steps, lr=lr, desc="MLP of time", clip=clip)
-
-# %% ../nbs/01_neural_odes.ipynb #534821ac
-def spiral_states(n: int, w0: float = 10.0, lam: float = 1.5, seed: int = 0, n_points: int = 1000, dt: float = 1e-3):
-    "Times `(T,)` and states `Z = (X, V / w0)` `(n, T, 4)` of `n` spirals with $X_0 \\sim U(-1, 1)^2$, $V_0 \\sim w_0 U(-1, 1)^2$."
-    n = check_count(n, "n")
-    g = torch.Generator().manual_seed(seed)
-    x0, v0 = torch.rand(n, 2, generator=g) * 2 - 1, (torch.rand(n, 2, generator=g) * 2 - 1) * w0
-    t, X, V = spiral_trajectory(x0, w0, lam, n_points, dt, v0=v0)
-    return t, torch.cat([X, V / w0], -1)

@@ -1,7 +1,8 @@
 "Unit tests of lvd.dmd: exact DMD on known linear systems, agreement with PyDMD, the toy videos and the flow simulation."
 import math
 import pytest, torch
-from lvd.dmd import DMD, SEPARATED, ball_frequencies, bouncing_balls, optimal_rank, vortex_street
+from lvd.dmd import DMD, optimal_rank
+from lvd.datasets import SEPARATED, ball_frequencies, bouncing_balls, vortex_street
 from lvd.metrics import mse_per_step
 
 def rotation(mu, w):

@@ -1,7 +1,7 @@
 "Unit tests of lvd.koopman: the rotation-scaling operator, the dense baseline, the alpha schedule and a training run."
 import math
 import pytest, torch
-from lvd.dmd import bouncing_balls
+from lvd.datasets import bouncing_balls
 from lvd.koopman import DenseKoopman, KoopmanAE, RotationScaling, alpha_schedule, block_spectrum, fit_koopman, koopman_loss
 
 def make_operator(dt=0.3):

@@ -1,11 +1,12 @@
 "Unit tests of chapters 02-04: the Gaussian ball, spatial encoding, the autoencoder, the latent ODE, Moving MNIST and the disentangled model."
 import math
 import pytest, torch
-from lvd.autoencoder import gaussian_ball_videos, spatial_encoding, ConvAutoencoder, fit_autoencoder, affine_r2, ball_grid
+from lvd.autoencoder import spatial_encoding, ConvAutoencoder, fit_autoencoder, affine_r2
+from lvd.datasets import gaussian_ball_videos, ball_grid
 from lvd.latent_ode import LatentODE, SecondOrderField
 from lvd.metrics import centre_of_mass
-from lvd.disentangled import (mnist_digits, moving_mnist, DisentangledODE, fit_disentangled, paste, GlyphDecoder, draw_digits,
-                              two_frame_oracle)
+from lvd.disentangled import DisentangledODE, fit_disentangled, paste, GlyphDecoder, two_frame_oracle
+from lvd.datasets import draw_digits, mnist_digits, moving_mnist
 
 def test_ball_follows_a_damped_spiral():
     t, frames, centres = gaussian_ball_videos(8, T=40, seed=3)

@@ -1,7 +1,8 @@
 "Unit tests of lvd.ode: the paper's spiral data, the neural ODE's interface, and what it learns."
 import cmath, math
 import pytest, torch
-from lvd.ode import NeuralODE, TimeMLP, extrapolation_report, fit_neural_ode, fit_time_mlp, random_windows, spiral_states, spiral_trajectory
+from lvd.ode import NeuralODE, TimeMLP, extrapolation_report, fit_neural_ode, fit_time_mlp
+from lvd.datasets import random_windows, spiral_states, spiral_trajectory
 
 def test_spiral_converges_to_the_exact_log_spiral():
     "Eq. (4) is an Euler scheme: as dt shrinks its path approaches c + (z0 - c) exp((i w0 - lam) t)."
