@@ -14,8 +14,7 @@ from .video import rollout_times
 
 # %% auto #0
 __all__ = ['fit_var', 'var_rollout', 'mean_rollout', 'LinearDynamicTexture', 'DynamicLayer', 'FrameEncoder', 'FrameDecoder',
-           'gaussian_kl', 'DynamicVAE', 'synthesize_video', 'fit_dvae', 'FrameVAE', 'VAEVAR', 'fit_frame_vae',
-           'FrameClassifier', 'fit_classifier', 'judge', 'order_score']
+           'gaussian_kl', 'DynamicVAE', 'synthesize_video', 'fit_dvae', 'FrameVAE', 'VAEVAR', 'fit_frame_vae']
 
 # %% ../nbs/07_dynamic_vae.ipynb #0d377780
 def fit_var(h_prev: torch.Tensor, h_next: torch.Tensor, max_gain: float | None = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -329,55 +328,3 @@ def fit_frame_vae(vae: FrameVAE, sample, steps: int, sigma2: float = 8.0, lr: fl
     "Train a FrameVAE on `sample(step)` -> frames `(B, C, H, W)`; return the loss history."
     device = next(vae.parameters()).device
     return fit(vae, lambda step: vae.loss(sample(step).to(device), sigma2)["total"], steps, lr=lr, clip=clip, desc=desc)
-
-# %% ../nbs/07_dynamic_vae.ipynb #218b53ef
-class FrameClassifier(nn.Module):
-    "A small CNN judge for frames `(B, C, size, size)`: `features` (the last hidden layer) and class logits."
-    def __init__(self, n_classes: int, channels: int = 1, size: int = 32, width: int = 32, n_features: int = 64):
-        super().__init__()
-        if size % 4: raise ValueError(f"size must be a multiple of 4, got {size}")
-        self.size, self.channels = size, channels
-        self.body = nn.Sequential(
-            nn.Conv2d(channels, width, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(width, 2 * width, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-            nn.Linear(2 * width * (size // 4) ** 2, n_features), nn.ReLU())
-        self.head = nn.Linear(n_features, n_classes)
-
-    def features(self, frames: torch.Tensor) -> torch.Tensor:
-        return self.body(check_input(frames, ("B", self.channels, self.size, self.size), "frames", dtype=next(self.parameters()).dtype))
-
-    def forward(self, frames: torch.Tensor) -> torch.Tensor: return self.head(self.features(frames))
-
-def fit_classifier(model: FrameClassifier, frames: torch.Tensor, labels: torch.Tensor, steps: int, batch_size: int = 64,
-                   shift: int = 2, lr: float = 1e-3, seed: int = 0, desc: str = "judge", augment=None,
-                   clip: float | None = None) -> list[float]:
-    """Cross-entropy training on random batches of `frames` `(N, C, H, W)`, each shifted by up to `shift` pixels;
-    `augment(batch, generator)`, if given, changes each batch further (chapter 08 starts clips at a random frame)."""
-    frames = check_input(frames, ("N", model.channels, model.size, model.size), "frames")
-    labels = check_shape(check_labels(labels, model.head.out_features), (len(frames),), "labels")
-    device = next(model.parameters()).device
-    g = torch.Generator().manual_seed(seed)
-    def step_loss(step):
-        i = torch.randint(len(frames), (batch_size,), generator=g)
-        dy, dx = torch.randint(-shift, shift + 1, (2,), generator=g).tolist()
-        x = torch.roll(frames[i], (dy, dx), (2, 3))
-        if augment is not None: x = augment(x, g)
-        return F.cross_entropy(model(x.to(device)), labels[i].to(device))
-    return fit(model, step_loss, steps, lr=lr, clip=clip, desc=desc)
-
-@torch.no_grad()
-def judge(model: FrameClassifier, frames: torch.Tensor, batch_size: int = 512) -> tuple[torch.Tensor, torch.Tensor]:
-    "Features `(N, d)` and predicted classes `(N,)` of frames `(N, C, H, W)`, on the CPU."
-    device = next(model.parameters()).device
-    feats, preds = [], []
-    for chunk in frames.split(batch_size):
-        f = model.features(chunk.to(device))
-        feats.append(f.cpu()); preds.append(model.head(f).argmax(1).cpu())
-    return torch.cat(feats), torch.cat(preds)
-
-def order_score(predicted: torch.Tensor, cycle: int = 5) -> torch.Tensor:
-    "Per step t -> t+1 `(T-1,)`: the fraction of sequences where the class read at t+1 is the one after the class read at t."
-    predicted = check_shape(check_labels(predicted, name="predicted classes"), ("N", "T"), "predicted")
-    if len(predicted) == 0: raise ValueError("expected at least one sequence of predicted classes, got none")
-    if predicted.shape[1] < 2: raise ValueError("need at least two frames per sequence")
-    return ((predicted[:, 1:] - predicted[:, :-1]) % cycle == 1).float().mean(0)

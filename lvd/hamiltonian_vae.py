@@ -192,7 +192,7 @@ def generate(model: HamiltonianVAE, content: torch.Tensor, action, T: int = 8, g
 # %% ../nbs/10_hamiltonian_vae.ipynb #556ba652
 def fit_hamiltonian_vae(model: HamiltonianVAE, data, steps: int, batch_size: int = 32, lr: float = 1e-3, seed: int = 0,
                         horizon: int | None = None, desc: str = "Hamiltonian VAE", clip: float | None = 1.0) -> list[float]:
-    """Train on random batches of a `lvd.data.Sprites` set (videos, 9-way or 3-way action labels), or of a tensor of
+    """Train on random batches of a `lvd.sprites.Sprites` set (videos, 9-way or 3-way action labels), or of a tensor of
     videos `(N, T, C, S, S)` that all show action 0; return the losses."""
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 from conftest import SPRITES_SKIP
-from lvd.data import (sprites_root, build_sprites, load_sprites, sprites_split, clip_cells, judge_scores, _over,
-                      start_anywhere, as_clip_image, N_CHARACTERS)
+from lvd.sprites import sprites_root, build_sprites, load_sprites, sprites_split, clip_cells, _over, N_CHARACTERS
+from lvd.judges import judge_scores, start_anywhere, as_clip_image
 
 needs_sprites = pytest.mark.skipif(SPRITES_SKIP is not None, reason=str(SPRITES_SKIP))
 

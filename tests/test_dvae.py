@@ -4,7 +4,9 @@ import pytest
 import torch
 from scipy import linalg
 
-from lvd.dvae import DynamicLayer, DynamicVAE, FrameVAE, LinearDynamicTexture, VAEVAR, fit_dvae, fit_var, order_score, var_rollout
+from lvd.dvae import DynamicLayer, DynamicVAE, FrameVAE, LinearDynamicTexture, VAEVAR, fit_dvae, fit_var, var_rollout
+
+from lvd.judges import order_score
 from lvd.datasets import digit_cycles, pad_frames, rectangle_mask, salt_pepper_mask, wave_texture
 from lvd.metrics import frechet_distance, psd_sqrt
 

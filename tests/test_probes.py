@@ -1,7 +1,7 @@
 """Bad input at the public doors: NaN, 0..255 bytes, 0..255 floats, empty batches, zero-length horizons and float
 labels are refused with the error class and a phrase that says what was expected; float64 is converted."""
 import pytest, torch
-from lvd import autoencoder, core, disentangled, dmd, dvae, hamiltonian, hamiltonian_vae, koopman, latent_ode, metrics, ode, video
+from lvd import autoencoder, core, disentangled, dmd, dvae, hamiltonian, hamiltonian_vae, judges, koopman, latent_ode, metrics, ode, video
 
 g = torch.Generator().manual_seed(0)
 def frames(*shape): return torch.rand(*shape, generator=g)
@@ -21,7 +21,7 @@ DOORS = {
     "fit_koopman": (lambda v: koopman.fit_koopman(koopman.KoopmanAE(2, size=8), v, 1, horizon=2, batch=2), frames(2, 4, 1, 8, 8)),
     "DynamicVAE.loss": (dvae.DynamicVAE(n=2, size=8, width=4).loss, frames(2, 2, 1, 8, 8)),
     "FrameVAE.encode": (dvae.FrameVAE(n=2, size=8, width=4).encode, frames(2, 1, 8, 8)),
-    "FrameClassifier.forward": (dvae.FrameClassifier(3, 1, size=8, width=4, n_features=8), frames(2, 1, 8, 8)),
+    "FrameClassifier.forward": (judges.FrameClassifier(3, 1, size=8, width=4, n_features=8), frames(2, 1, 8, 8)),
     "HamiltonianVAE.loss": (lambda v: hamiltonian_vae.HamiltonianVAE(n_actions=3, d=2, content_dim=4, size=8, width=4, features=8, window=2).loss(v, torch.tensor([0, 2])), frames(2, 4, 3, 8, 8)),
     "frame_psnr": (lambda v: metrics.frame_psnr(frames(*v.shape).to(v.dtype) if not v.is_floating_point() else v, frames(*v.shape)), frames(2, 3, 1, 8, 8)),
     "frame_ssim (truth)": (lambda v: metrics.frame_ssim(frames(*v.shape), v), frames(2, 3, 1, 16, 16)),
@@ -76,6 +76,6 @@ def test_float_labels_are_refused():
     hv = hamiltonian_vae.HamiltonianVAE(n_actions=3, d=2, content_dim=4, size=8, width=4, features=8, window=2)
     with pytest.raises(TypeError, match="expected integer action"): hv.loss(frames(2, 4, 3, 8, 8), torch.tensor([0.0, 1.7]))
     with pytest.raises(ValueError, match=r"action in \[0, 3\)"): hv.loss(frames(2, 4, 3, 8, 8), torch.tensor([0, 3]))
-    clf = dvae.FrameClassifier(3, 1, size=8, width=4, n_features=8)
-    with pytest.raises(TypeError, match="expected integer labels"): dvae.fit_classifier(clf, frames(4, 1, 8, 8), torch.tensor([0.0, 1.0, 2.0, 1.5]), 1)
-    with pytest.raises(ValueError, match=r"labels in \[0, 3\)"): dvae.fit_classifier(clf, frames(4, 1, 8, 8), torch.tensor([0, 1, 2, 5]), 1)
+    clf = judges.FrameClassifier(3, 1, size=8, width=4, n_features=8)
+    with pytest.raises(TypeError, match="expected integer labels"): judges.fit_classifier(clf, frames(4, 1, 8, 8), torch.tensor([0.0, 1.0, 2.0, 1.5]), 1)
+    with pytest.raises(ValueError, match=r"labels in \[0, 3\)"): judges.fit_classifier(clf, frames(4, 1, 8, 8), torch.tensor([0, 1, 2, 5]), 1)

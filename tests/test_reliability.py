@@ -106,13 +106,13 @@ def test_fit_stops_an_explosion_and_restores_the_weights():
 
 def _fake_layers(root: Path):
     "Empty files where sprites_root expects the layer sheets: enough for the cache's key, not for drawing."
-    from lvd.data import _layer_files
+    from lvd.sprites import _layer_files
     for f in _layer_files(root): f.parent.mkdir(parents=True, exist_ok=True); f.write_bytes(b"png")
     return root
 
 def test_sprites_cache_is_keyed_checked_and_rebuilt(tmp_path, monkeypatch):
     import numpy as np
-    import lvd.data as data
+    import lvd.sprites as data, lvd.judges as judges
     builds = []
     def fake_build(root, size):
         builds.append(Path(root)); return np.full((1296, 9, 8, size, size, 3), len(builds), np.uint8)
@@ -132,13 +132,13 @@ def test_sprites_cache_is_keyed_checked_and_rebuilt(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="n_characters"): data.load_sprites("test", 16, a, cache, n_characters=-1)
 
 def test_judges_cache_survives_corruption(tmp_path):
-    import lvd.data as data
+    import lvd.sprites as data, lvd.judges as judges
     clips = torch.randint(0, 255, (18, 8, 3, 16, 16), dtype=torch.uint8)
     train = data.Sprites(clips, torch.arange(18) % 9 // 3, torch.arange(18) % 3, torch.zeros(18, 4, dtype=torch.long), torch.arange(18) // 9)
-    data.sprite_judges(train, steps=1, width=4, cache_dir=tmp_path)
+    judges.sprite_judges(train, steps=1, width=4, cache_dir=tmp_path)
     [path] = list(tmp_path.glob("judges-*.pt")); path.write_bytes(path.read_bytes()[:100])
-    with pytest.warns(UserWarning, match="judges cache .* is unreadable"): data.sprite_judges(train, steps=1, width=4, cache_dir=tmp_path)
-    assert len(data.sprite_judges(train, steps=1, width=4, cache_dir=tmp_path)) == 5   # read back whole
+    with pytest.warns(UserWarning, match="judges cache .* is unreadable"): judges.sprite_judges(train, steps=1, width=4, cache_dir=tmp_path)
+    assert len(judges.sprite_judges(train, steps=1, width=4, cache_dir=tmp_path)) == 5   # read back whole
 
 @pytest.mark.slow
 def test_sprites_build_in_bounded_memory():
@@ -146,7 +146,7 @@ def test_sprites_build_in_bounded_memory():
     if SPRITES_SKIP: pytest.skip(SPRITES_SKIP)
     if not Path("/proc/self/status").exists(): pytest.skip("reads the peak memory from /proc (Linux)")
     # VmHWM, not ru_maxrss: Linux carries the parent's peak into a forked child's ru_maxrss, and pytest's is large
-    code = ("import re, torch; torch.set_num_threads(1); from lvd.data import build_sprites; "
+    code = ("import re, torch; torch.set_num_threads(1); from lvd.sprites import build_sprites; "
             f"build_sprites({SPRITES!r}, 32); print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))")
     peak_kb = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600).stdout)
     assert peak_kb < 2 * 1024 ** 2, f"building the 32-pixel Sprites set peaked at {peak_kb / 1024:.0f} MB"

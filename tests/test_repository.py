@@ -78,3 +78,11 @@ def test_quarto_site_lists_every_chapter(root):
     expected = ["site/index.ipynb"] + [f"site/{p.name}" for p in find_chapters(root / "nbs")]
     assert listed == expected, "the sidebar must list index and every chapter in reading order"
     assert cfg["format"]["html"]["html-math-method"]
+
+def test_data_modules_import_no_model_family(root):
+    "Modules by role: the data modules (`lvd.datasets`, `lvd.sprites`) import nothing from lvd but `lvd.core`."
+    import ast
+    for name in ("datasets", "sprites"):
+        tree = ast.parse((root / "lvd" / f"{name}.py").read_text())
+        internal = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1}
+        assert internal <= {"core"}, f"lvd.{name} imports {sorted(internal - {'core'})}"

@@ -202,7 +202,7 @@ def test_chapter_runs_as_colab_meets_it(tmp_path):
                           timeout=1800)
     assert proc.returncode == 0, proc.stderr[-3000:]
     blocked = "import sys; [sys.modules.__setitem__(m, None) for m in ('fastcore', 'nbdev', 'execnb', 'pytest', 'skimage', 'pydmd', 'yaml')]"
-    check = f"{blocked}; import lvd, lvd.hamiltonian_vae, lvd.course, lvd.data; print(lvd.__file__)"
+    check = f"{blocked}; import lvd, lvd.hamiltonian_vae, lvd.course, lvd.sprites, lvd.judges; print(lvd.__file__)"
     where = subprocess.run([py, "-c", check], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert where.returncode == 0, where.stderr[-2000:]
     assert where.stdout.strip().startswith(str(venv)), f"lvd imported from {where.stdout.strip()}, not the venv"

@@ -11,13 +11,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from .core import check_count, check_frames, check_input, check_labels, check_shape, replacing
-from .dvae import FrameClassifier, fit_classifier
 
 # %% auto #0
 __all__ = ['ATTRIBUTES', 'ATTRIBUTE_NAMES', 'ACTIONS', 'DIRECTIONS', 'N_CHARACTERS', 'N_FRAMES', 'CELL', 'SPRITES_ENV',
-           'SPRITES_URL', 'SPRITES_CACHE_VERSION', 'JUDGES', 'clip_cells', 'sprites_root', 'clone_sprites',
-           'build_sprites', 'sprites_split', 'Sprites', 'load_sprites', 'attribute_grid', 'judge_labels',
-           'as_clip_image', 'start_anywhere', 'sprite_judges', 'judge_probabilities', 'judge_scores']
+           'SPRITES_URL', 'SPRITES_CACHE_VERSION', 'clip_cells', 'sprites_root', 'clone_sprites', 'build_sprites',
+           'sprites_split', 'Sprites', 'cache_folder', 'load_sprites', 'attribute_grid']
 
 # %% ../nbs/08_sprites.ipynb #bbde4bd8
 ATTRIBUTES = ("body", "bottomwear", "topwear", "hair")   # skin, pants, shirt, hair: 6 values each
@@ -134,7 +132,7 @@ class Sprites:
         "The sequences at `index`, with their labels."
         return Sprites(*(t[index] for t in (self.frames, self.action, self.direction, self.attributes, self.character)))
 
-def _cache_dir(cache_dir=None) -> Path:
+def cache_folder(cache_dir=None) -> Path:
     return Path(cache_dir or os.environ.get("LVD_CACHE") or Path.home() / ".cache" / "lvd").expanduser()
 
 SPRITES_CACHE_VERSION = 2   # bump when build_sprites changes what it draws: every old cache is then rebuilt
@@ -166,7 +164,7 @@ def load_sprites(split: str = "train", size: int = 64, path=None, cache_dir=None
     if size not in (16, 32, 64): raise ValueError(f"expected size 64, 32 or 16, got {size}")
     if n_characters is not None: n_characters = check_count(n_characters, "n_characters")
     root = sprites_root(path)
-    cache = _cache_dir(cache_dir) / f"sprites-{size}px-{_sprites_key(root, size)}.npz"
+    cache = cache_folder(cache_dir) / f"sprites-{size}px-{_sprites_key(root, size)}.npz"
     frames = _read_sprites_cache(cache, size) if cache.exists() else None
     if frames is None:
         frames = build_sprites(root, size)
@@ -195,66 +193,3 @@ def attribute_grid(data: Sprites, base: int | None = None, clip: int = 0, frame:
             row.append(data.sequences(where[cid])[frame])
         rows.append(torch.stack(row))
     return torch.stack(rows)
-
-# %% ../nbs/08_sprites.ipynb #06bd30c2
-JUDGES = ("action",) + ATTRIBUTE_NAMES
-
-def judge_labels(data: Sprites) -> dict[str, torch.Tensor]:
-    "The target of each judge: the 9-way class and the four attribute values."
-    return {"action": data.label9, **{n: data.attributes[:, i] for i, n in enumerate(ATTRIBUTE_NAMES)}}
-
-def as_clip_image(sequences: torch.Tensor) -> torch.Tensor:
-    "Sequences `(B, T, C, H, W)` as images `(B, T*C, H, W)`, the input of a judge."
-    return check_shape(sequences, ("B", "T", "C", "H", "W"), "sequences").flatten(1, 2)
-
-def start_anywhere(clips: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    "Clip images `(B, T*3, H, W)`, each played from a random frame `r` of its loop: frames `r, ..., T-1, 0, ..., r-1`."
-    clips = check_shape(clips, ("B", N_FRAMES * 3, "H", "W"), "clip images")
-    r = torch.randint(N_FRAMES, (len(clips), 1), generator=generator)
-    frame = (torch.arange(N_FRAMES)[None] + r) % N_FRAMES                       # (B, T): which frame plays at t
-    channel = (3 * frame[..., None] + torch.arange(3)).flatten(1).to(clips.device)  # (B, 3T)
-    return clips[torch.arange(len(clips), device=clips.device)[:, None], channel]
-
-def sprite_judges(train: Sprites, steps: int, device=None, width: int = 32, cache_dir=None, seed: int = 0,
-                  any_start: bool = True) -> dict:
-    """The five judges (action, skin, pants, shirt, hair) trained on `train`, or loaded from the cache if trained before.
-    With `any_start` (the default) every training clip is played from a random frame of its loop (`start_anywhere`)."""
-    import hashlib, warnings
-    device = torch.device(device or "cpu")
-    data = hashlib.sha1(np.ascontiguousarray(train.frames.numpy())).hexdigest()[:12]   # the training clips themselves
-    key = f"judges-{train.size}px-{len(train)}seq-{steps}steps-w{width}-s{seed}{'-anystart' if any_start else ''}-{data}.pt"
-    path = _cache_dir(cache_dir) / key
-    make = lambda n: FrameClassifier(n, channels=N_FRAMES * 3, size=train.size, width=width)
-    if path.exists():
-        try:
-            states = torch.load(path, map_location="cpu", weights_only=True)
-            judges = {name: make(9 if name == "action" else 6) for name in JUDGES}
-            for name, m in judges.items(): m.load_state_dict(states[name])
-            return {name: m.to(device).eval() for name, m in judges.items()}
-        except Exception as e:
-            warnings.warn(f"the judges cache {path} is unreadable ({type(e).__name__}: {str(e)[:80]}); training them again")
-    images, labels = as_clip_image(train.sequences(device=device)), judge_labels(train)   # on the GPU if there is one
-    judges = {}
-    for i, name in enumerate(JUDGES):
-        torch.manual_seed(seed + i)
-        m = make(9 if name == "action" else 6).to(device)
-        fit_classifier(m, images, labels[name], steps, seed=seed + i, desc=f"{name} judge",
-                       augment=start_anywhere if any_start else None)
-        judges[name] = m.eval()
-    with replacing(path) as tmp: torch.save({n: {k: v.cpu() for k, v in m.state_dict().items()} for n, m in judges.items()}, tmp)
-    return judges
-
-# %% ../nbs/08_sprites.ipynb #7cfeb042
-@torch.no_grad()
-def judge_probabilities(judge: FrameClassifier, sequences: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    "Class probabilities `(B, n_classes)` of a judge for sequences `(B, T, C, H, W)` in [0, 1]."
-    sequences, device = check_frames(sequences, "sequences"), next(judge.parameters()).device
-    return torch.cat([judge(as_clip_image(chunk).to(device)).softmax(1).cpu() for chunk in sequences.split(batch_size)])
-
-def judge_scores(probs: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
-    "Accuracy, H(y|x) and H(y) (nats) of class probabilities `(B, n)` against integer `labels` `(B,)`."
-    probs = check_input(probs, ("B", "n"), "probabilities", values=(0, 1))
-    labels = check_shape(check_labels(labels, probs.shape[1]), (len(probs),), "labels")
-    ent = lambda p: -(p * p.clamp_min(1e-12).log()).sum(-1)
-    return {"accuracy": (probs.argmax(1) == labels).float().mean().item(),
-            "H(y|x)": ent(probs).mean().item(), "H(y)": ent(probs.mean(0)).item()}
