@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 from .core import check_count, check_dtype, check_finite, check_frames, check_input, check_labels, check_shape, fit
-from .autoencoder import spatial_encoding
+from .nets import spatial_encoding
 from .latent_ode import SecondOrderField, solve_from_zero
 from .video import rollout_times
 from .datasets import bounce, draw_digits, moving_mnist, random_windows

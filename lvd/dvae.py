@@ -10,11 +10,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from .core import check_count, check_dtype, check_finite, check_frames, check_input, check_labels, check_shape, fit
 from .metrics import psd_sqrt
+from .nets import FrameDecoder, FrameEncoder, gaussian_kl   # taught below, exported to lvd.nets
 from .video import rollout_times
 
 # %% auto #0
-__all__ = ['fit_var', 'var_rollout', 'mean_rollout', 'LinearDynamicTexture', 'DynamicLayer', 'FrameEncoder', 'FrameDecoder',
-           'gaussian_kl', 'DynamicVAE', 'synthesize_video', 'fit_dvae', 'FrameVAE', 'VAEVAR', 'fit_frame_vae']
+__all__ = ['fit_var', 'var_rollout', 'mean_rollout', 'LinearDynamicTexture', 'DynamicLayer', 'DynamicVAE', 'synthesize_video',
+           'fit_dvae', 'FrameVAE', 'VAEVAR', 'fit_frame_vae']
 
 # %% ../nbs/07_dynamic_vae.ipynb #0d377780
 def fit_var(h_prev: torch.Tensor, h_next: torch.Tensor, max_gain: float | None = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -120,53 +121,7 @@ class DynamicLayer(nn.Module):
         "The regulariser of eq. (8) without lambda: ||A A^T + B B^T - I||_F^2."
         return ((self.A @ self.A.T + self.B @ self.B.T - torch.eye(self.n, device=self.A.device)) ** 2).sum()
 
-# %% ../nbs/07_dynamic_vae.ipynb #22d28268
-def _conv_stack(size: int) -> int:
-    "How many stride-2 layers take `size` down to 4 (size must be 4 times a power of two)."
-    k = int(round(math.log2(size / 4))) if size >= 8 else 0
-    if size < 8 or 4 * 2 ** k != size: raise ValueError(f"size must be 4 * 2^k >= 8 (8, 16, 32, 64, ...), got {size}")
-    return k
-
-class FrameEncoder(nn.Module):
-    "DCGAN-style encoder: `(B, in_channels, size, size)` -> `(B, out_dim)`."
-    def __init__(self, in_channels: int, out_dim: int, size: int = 32, width: int = 32):
-        super().__init__()
-        layers, c = [], in_channels
-        for i in range(_conv_stack(size)):
-            layers += [nn.Conv2d(c, width * 2 ** i, 4, 2, 1), nn.LeakyReLU(0.2)]
-            c = width * 2 ** i
-        self.net = nn.Sequential(*layers, nn.Conv2d(c, out_dim, 4, 1, 0), nn.Flatten())
-
-    def forward(self, x): return self.net(check_input(x, ("B", "C", "H", "W"), "frames", dtype=next(self.parameters()).dtype))
-
-class FrameDecoder(nn.Module):
-    "DCGAN-style generator with an MLP head: `(..., n)` -> `(..., channels, size, size)`, linear output."
-    def __init__(self, n: int, channels: int = 1, size: int = 32, width: int = 32, hidden: int = 256):
-        super().__init__()
-        k = _conv_stack(size)
-        self.c0 = width * 2 ** (k - 1)
-        self.head = nn.Sequential(nn.Linear(n, hidden), nn.ReLU(), nn.Linear(hidden, self.c0 * 16))
-        layers, c = [], self.c0
-        for i in reversed(range(k)):
-            out = channels if i == 0 else width * 2 ** (i - 1)
-            layers += [nn.ReLU(), nn.ConvTranspose2d(c, out, 4, 2, 1)]
-            c = out
-        self.net = nn.Sequential(*layers)
-        self.n = n
-
-    def forward(self, h):
-        h = check_finite(check_dtype(h, "states h", dtype=next(self.parameters()).dtype), "states h")
-        if h.shape[-1:] != (self.n,) or h.numel() == 0: raise ValueError(f"expected states h of shape (..., {self.n}), got {tuple(h.shape)}")
-        lead = h.shape[:-1]
-        x = self.head(h.reshape(-1, self.n)).view(-1, self.c0, 4, 4)
-        out = self.net(x)
-        return out.view(*lead, *out.shape[1:])
-
-# %% ../nbs/07_dynamic_vae.ipynb #202783ea
-def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    "KL(N(mu, exp(logvar)) || N(0, I)) per row."
-    return 0.5 * (mu ** 2 + logvar.exp() - logvar - 1).sum(-1)
-
+# %% ../nbs/07_dynamic_vae.ipynb #b209d6e3
 def _masked_sse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     "Squared error on frames scaled to [-1, 1] (4x the [0, 1] one), summed over observed pixels, per batch row."
     err = 4 * (pred - target) ** 2

@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .core import check_count, check_frames, check_input, check_labels, check_shape, fit
-from .dvae import FrameEncoder, FrameDecoder, gaussian_kl   # chapter 07's conv stacks and Gaussian KL
+from .nets import FrameEncoder, FrameDecoder, gaussian_kl   # chapter 07's conv stacks and Gaussian KL
 from .hamiltonian import HamiltonianOperator
 from .video import rollout_times
 

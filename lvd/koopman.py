@@ -8,11 +8,11 @@ import torch
 from torch import nn
 from .core import check_count, check_shape, check_frames, check_input, fit
 from .datasets import random_windows
+from .nets import conv_decoder, conv_encoder   # taught below, exported to lvd.nets
 from .video import rollout_times
 
 # %% auto #0
-__all__ = ['RotationScaling', 'DenseKoopman', 'conv_encoder', 'conv_decoder', 'KoopmanAE', 'alpha_schedule', 'koopman_loss',
-           'fit_koopman', 'block_spectrum']
+__all__ = ['RotationScaling', 'DenseKoopman', 'KoopmanAE', 'alpha_schedule', 'koopman_loss', 'fit_koopman', 'block_spectrum']
 
 # %% ../nbs/06_koopman_ae.ipynb #38085c6c
 class RotationScaling(nn.Module):
@@ -76,23 +76,7 @@ class DenseKoopman(nn.Module):
             out[k] = cur
         return torch.stack([out[k] for k in steps], 1)
 
-# %% ../nbs/06_koopman_ae.ipynb #4e1ba696
-def conv_encoder(latent: int, size: int = 32, channels=(16, 32, 32), hidden: int = 128) -> nn.Sequential:
-    "Frames (B, 1, size, size) -> (B, latent): stride-2 convolutions down to size/8, a hidden layer, ELUs."
-    if size % 8: raise ValueError(f"expected a frame size divisible by 8, got {size}")
-    layers, c_in = [], 1
-    for c in channels: layers += [nn.Conv2d(c_in, c, 4, 2, 1), nn.ELU()]; c_in = c
-    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(c_in * (size // 8) ** 2, hidden), nn.ELU(), nn.Linear(hidden, latent))
-
-def conv_decoder(latent: int, size: int = 32, channels=(32, 32, 16), hidden: int = 128) -> nn.Sequential:
-    "(B, latent) -> frames (B, 1, size, size); the mirror image of `conv_encoder`, with a linear output."
-    if size % 8: raise ValueError(f"expected a frame size divisible by 8, got {size}")
-    s, layers = size // 8, []
-    for c_in, c_out in zip(channels, list(channels[1:]) + [1]):
-        layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.ELU()]
-    return nn.Sequential(nn.Linear(latent, hidden), nn.ELU(), nn.Linear(hidden, channels[0] * s * s), nn.ELU(),
-                         nn.Unflatten(1, (channels[0], s, s)), *layers[:-1])
-
+# %% ../nbs/06_koopman_ae.ipynb #0294ca82
 class KoopmanAE(nn.Module):
     "Encoder, Koopman operator ('blocks': rotation-scaling, 'dense': a free matrix) and decoder for (1, size, size) frames."
     def __init__(self, n_blocks: int = 4, operator: str = "blocks", size: int = 32, omega_range=(0.2, 1.2)):

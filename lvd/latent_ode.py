@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torchdiffeq import odeint
 from .core import check_frames, check_input, check_shape, check_times, fit
-from .ode import tanh_mlp
+from .nets import tanh_mlp
 from .autoencoder import ConvAutoencoder
 from .video import rollout_times
 

@@ -10,18 +10,12 @@ from torch import nn
 from torchdiffeq import odeint
 from .core import check_count, check_input, check_shape, check_finite, check_times, fit
 from .datasets import random_windows   # taught below, exported to lvd.datasets with the other data
+from .nets import tanh_mlp             # taught below, exported to lvd.nets with the shared networks
 
 # %% auto #0
-__all__ = ['tanh_mlp', 'VectorField', 'NeuralODE', 'fit_neural_ode', 'extrapolation_report', 'TimeMLP', 'fit_time_mlp']
+__all__ = ['VectorField', 'NeuralODE', 'fit_neural_ode', 'extrapolation_report', 'TimeMLP', 'fit_time_mlp']
 
-# %% ../nbs/01_neural_odes.ipynb #a51eea9a
-def tanh_mlp(sizes: list[int]) -> nn.Sequential:
-    "An MLP through `sizes` with tanh between the linear layers (smooth, so ODE solvers can take large steps)."
-    if len(sizes) < 2: raise ValueError(f"expected at least an input and an output size, got {sizes}")
-    layers = []
-    for a, b in zip(sizes[:-1], sizes[1:]): layers += [nn.Linear(a, b), nn.Tanh()]
-    return nn.Sequential(*layers[:-1])
-
+# %% ../nbs/01_neural_odes.ipynb #68a988b8
 class VectorField(nn.Module):
     "The learned right-hand side $f_\\theta(t, z)$: an MLP with tanh activations, its output times `scale`."
     def __init__(self, dim: int = 2, width: int = 64, depth: int = 2, scale: float = 1.0, time_dependent: bool = False):

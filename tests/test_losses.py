@@ -2,7 +2,8 @@
 and the Gaussian KL against torch.distributions. A dropped term or a swapped weight changes these numbers."""
 import pytest, torch
 from torch.distributions import Normal, kl_divergence
-from lvd.dvae import DynamicVAE, FrameVAE, gaussian_kl
+from lvd.dvae import DynamicVAE, FrameVAE
+from lvd.nets import gaussian_kl
 from lvd.koopman import KoopmanAE, koopman_loss
 from lvd.hamiltonian_vae import HamiltonianVAE
 

@@ -1,7 +1,8 @@
 "Unit tests of chapters 02-04: the Gaussian ball, spatial encoding, the autoencoder, the latent ODE, Moving MNIST and the disentangled model."
 import math
 import pytest, torch
-from lvd.autoencoder import spatial_encoding, ConvAutoencoder, fit_autoencoder, affine_r2
+from lvd.autoencoder import ConvAutoencoder, fit_autoencoder, affine_r2
+from lvd.nets import spatial_encoding
 from lvd.datasets import gaussian_ball_videos, ball_grid
 from lvd.latent_ode import LatentODE, SecondOrderField
 from lvd.metrics import centre_of_mass
