@@ -111,12 +111,18 @@ class DMD:
 
     def rollout(self, x0: torch.Tensor, t) -> torch.Tensor:
         """Snapshots `(B, T, features)` at times `t >= 0` in steps after `x0`: whole steps by the operator's powers (t = 0
-        is `x0` itself), fractional ones by the closed form through the eigenvalues."""
+        is `x0` itself), fractional ones (t > 1 only) by the closed form through the eigenvalues. Each time is computed
+        the same way whatever other times are asked with it."""
         t = rollout_times(t, earliest=0, model="DMD").cpu()
-        if bool((t != t.round()).any()): return self.closed_form(x0, t.double() * self.dt)
-        k = t.long()
+        whole = t == t.round()
+        if bool((~whole & (t < 1)).any()):
+            raise ValueError(f"DMD interpolates from one step on (the closed form multiplies each mode by lambda^(t-1), which "
+                             f"blows up weak modes for t < 1), got t = {t[~whole & (t < 1)][:3].tolist()}")
+        k = t.round().long()
         powers = self.forecast(x0, int(k[-1])) if k[-1] > 0 else x0[:, None][:, :0]
-        return torch.cat([x0[:, None], powers], 1)[:, k]
+        out = torch.cat([x0[:, None], powers], 1)[:, k.clamp(max=int(k[-1]))]
+        if not bool(whole.all()): out[:, ~whole] = self.closed_form(x0, t[~whole].double() * self.dt)
+        return out
 
     def decode(self, snapshots: torch.Tensor) -> torch.Tensor:
         "Frames `(B, T, C, H, W)` in [0, 1] of snapshots `(B, T, features)`."

@@ -87,6 +87,9 @@ class LinearDynamicTexture:
         "New videos `(N, T, C, H, W)` in [0, 1] from the states of the frames `start` `(N, C, H, W)`."
         return self.decode_frames(var_rollout(self.encode_frames(start), self.A, self.B, T, generator)).clamp(0, 1)
 
+    @property
+    def device(self) -> torch.device: return self.C.device
+
     def encode(self, context: torch.Tensor, **conditioning) -> torch.Tensor:
         "The course's interface: the state `(B, n)` of the last frame of `context` `(B, T_in, C, H, W)`."
         return self.encode_frames(check_frames(context, "context")[:, -1])

@@ -92,6 +92,8 @@ def fit_latent_ode(model: LatentODE, t: torch.Tensor, videos: torch.Tensor, step
     if not 1 <= n_times <= len(t) - 1: raise ValueError(f"n_times must be in 1..{len(t) - 1}, got {n_times}")
     device = next(model.parameters()).device
     dt, g = (t[1] - t[0]).item(), torch.Generator().manual_seed(seed)
+    if abs(dt - model.dt) > 1e-6 * max(dt, model.dt):      # encode/rollout count frames of model.dt: they must agree
+        raise ValueError(f"the videos' frame interval {dt:g} differs from the model's dt = {model.dt:g}: build it with LatentODE(dt={dt:g})")
     def decode(z): return model.ae.decode(z.flatten(0, 1)).unflatten(0, z.shape[:2])
     def step_loss(step):
         batch = videos[torch.randint(len(videos), (batch_size,), generator=g)].to(device)

@@ -67,13 +67,16 @@ def predict(model: VideoModel, videos: torch.Tensor, n_in: int, t, batch_size: i
             **conditioning) -> torch.Tensor:
     """Frames `(B, T, C, H, W)` (on the CPU) that `model` predicts at times `t` `(T,)` (frame intervals after frame
     `n_in - 1`) from the first `n_in` frames of each video `(B, T_v, C, H, W)`: encode, rollout, decode, in batches,
-    without gradients, in evaluation mode. Conditioning tensors with one row per video are split with the videos."""
+    without gradients, an `nn.Module` in evaluation mode. Conditioning tensors (one row per video) are split with the videos."""
     if not isinstance(model, VideoModel):
         raise TypeError(f"expected a video model with encode, rollout and decode, got {type(model).__name__}")
     videos = check_frames(videos, "videos")
     n_in, batch_size = check_count(n_in, "n_in"), check_count(batch_size, "batch_size")
     if n_in > videos.shape[1]: raise ValueError(f"n_in = {n_in} context frames asked of videos of {videos.shape[1]} frames")
     device, B = model_device(model), len(videos)
+    for k, v in conditioning.items():
+        if torch.is_tensor(v) and v.ndim and len(v) != B:
+            raise ValueError(f"conditioning {k!r} must have one row per video: {len(v)} rows for {B} videos")
     t = rollout_times(t).to(device)
     training = isinstance(model, nn.Module) and model.training
     if training: model.eval()
@@ -81,7 +84,7 @@ def predict(model: VideoModel, videos: torch.Tensor, n_in: int, t, batch_size: i
         out = []
         for i in progress(range(0, B, batch_size), desc=desc, disable=desc is None):
             rows = slice(i, i + batch_size)
-            cond = {k: (v[rows] if torch.is_tensor(v) and v.ndim and len(v) == B else v) for k, v in conditioning.items()}
+            cond = {k: (v[rows] if torch.is_tensor(v) and v.ndim else v) for k, v in conditioning.items()}
             cond = {k: (v.to(device) if torch.is_tensor(v) else v) for k, v in cond.items()}
             out.append(model.decode(model.rollout(model.encode(videos[rows, :n_in].to(device), **cond), t)).cpu())
     finally:
@@ -90,8 +93,8 @@ def predict(model: VideoModel, videos: torch.Tensor, n_in: int, t, batch_size: i
 
 # %% ../nbs/00d_video_models.ipynb #65b1d05a
 def score_forecast(pred: torch.Tensor, videos: torch.Tensor, n_in: int, ssim: bool = True) -> dict:
-    """Scores of predictions `pred` `(B, H, C, H, W)` of the frames `n_in .. n_in + H - 1` of `videos` (times 1..H after
-    the last context frame) and of the copy-last and all-black baselines from the same context: a dict of
+    """Scores of predictions `pred` `(B, n, C, H, W)` of the frames `n_in .. n_in + H - 1` of `videos` (times 1..H after
+    the last context frame; n = H below) and of the copy-last and all-black baselines from the same context: a dict of
     `lvd.metrics.sequence_scores` (means and per-step curves of MSE, PSNR and SSIM) keyed 'model', 'copy last', 'all black'."""
     pred, videos = check_frames(pred, "pred"), check_frames(videos, "videos")
     n_in, H = check_count(n_in, "n_in"), pred.shape[1]

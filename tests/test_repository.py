@@ -85,4 +85,8 @@ def test_data_modules_import_no_model_family(root):
     for name in ("datasets", "sprites"):
         tree = ast.parse((root / "lvd" / f"{name}.py").read_text())
         internal = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 1}
+        internal |= {n.module.split(".", 1)[1] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0
+                     and (n.module or "").startswith("lvd.")}
+        internal |= {a.name.split(".", 1)[1] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+                     if a.name.startswith("lvd.")}
         assert internal <= {"core"}, f"lvd.{name} imports {sorted(internal - {'core'})}"

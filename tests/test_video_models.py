@@ -126,7 +126,11 @@ def test_times_a_family_cannot_honour_are_refused_clearly(family):
     with pytest.raises(ValueError, match="strictly increasing"): predict(m, v, 3, [2.0, 1.0], **cond)
     with pytest.raises(ValueError, match="at least one time"): predict(m, v, 3, torch.tensor([]), **cond)
     if family["fractional"]:
-        assert predict(m, v, 3, [0.5, 1.5], **cond).shape[1] == 2
+        out = predict(m, v, 3, [1.5, 2.5], **cond)
+        assert out.shape[1] == 2 and torch.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
+        # a time's frame does not depend on the other times asked with it
+        torch.testing.assert_close(predict(m, v, 3, [1.0, 1.5], **cond)[:, 0], predict(m, v, 3, [1.0, 2.0], **cond)[:, 0],
+                                   rtol=0, atol=1e-5)
     else:
         with pytest.raises(ValueError, match="whole frame steps"): predict(m, v, 3, [0.5, 1.0], **cond)
     if family["earliest"] is not None:
@@ -136,10 +140,17 @@ def test_times_a_family_cannot_honour_are_refused_clearly(family):
         assert predict(m, v, 3, [-2.0, 1.0], **cond).shape[1] == 2
 
 def test_bad_context_is_refused_clearly(family):
+    "Each model's own `encode` refuses a context that is not frames (B, T, C, H, W) of floats in [0, 1]."
     m, v, cond = family["model"], family["videos"], family["cond"]
-    with pytest.raises(ValueError, match=r"\(B, T, C, H, W\)"): predict(m, v[0], 3, [1.0], **cond)
-    with pytest.raises(TypeError, match="floating-point"): predict(m, (v * 255).to(torch.uint8), 3, [1.0], **cond)
-    with pytest.raises(ValueError, match=r"\[0, 1\]"): predict(m, v * 2, 3, [1.0], **cond)
+    with pytest.raises(ValueError, match=r"\(B, T, "): m.encode(v[0], **cond)
+    with pytest.raises(TypeError, match="floating-point"): m.encode((v * 255).to(torch.uint8), **cond)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"): m.encode(v * 2, **cond)
+
+def test_dmd_interpolates_only_from_one_step_on():
+    m = _dmd()[0]
+    v = _videos(3, 4, 1, 8, seed=1)
+    with pytest.raises(ValueError, match="interpolates from one step on"): predict(m, v, 3, [0.5, 1.0])
+    torch.testing.assert_close(predict(m, v, 3, [0.0, 1.5])[:, 0], v[:, 2])          # t = 0 is the frame itself, always
 
 def test_fractional_rollouts_interpolate_whole_ones():
     "Where a family takes real times, its half step lies between its whole steps (smooth in t), for the ODE and Koopman."
