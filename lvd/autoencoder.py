@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from .core import check_count, check_dtype, check_finite, check_frames, check_input, check_shape, fit
 from .datasets import spiral_trajectory
-from .nets import spatial_encoding      # taught below, exported to lvd.nets
+from .nets import spatial_encoding      # taught in chapter 02, lives in lvd.nets
 
 # %% auto #0
 __all__ = ['ConvAutoencoder', 'fit_autoencoder', 'reconstruct', 'affine_r2', 'pca']

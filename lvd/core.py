@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #3bca72a7
 from __future__ import annotations
-import contextlib, io, json, math, os, random
+import contextlib, io, json, math, operator, os, random
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -129,7 +129,6 @@ def check_labels(labels, n: int | None = None, name: str = "labels") -> torch.Te
 
 def check_count(n, name: str, minimum: int = 1) -> int:
     "A whole number of things (steps, frames, sequences), at least `minimum`: 4.5 and True are refused."
-    import operator
     try:
         if isinstance(n, bool): raise TypeError
         n = operator.index(n)

@@ -164,8 +164,7 @@ def bouncing_balls(n: int, T: int, size: int = 32, periods=(10.0, 16.0), amplitu
     on a 32-pixel canvas), random phases from `seed`. Where the balls overlap, `overlap="front"` shows the brighter
     ball (one passes in front of the other), `"sum"` adds them (clipped to 1)."""
     n, T, size = check_count(n, "n"), check_count(T, "T"), check_count(size, "size")
-    if n < 1 or T < 1: raise ValueError(f"expected n >= 1 and T >= 1, got n={n}, T={T}")
-    if size < 16: raise ValueError(f"expected size >= 16, got {size}")
+    check_count(size, "size", minimum=16)                                      # the balls need room
     if min(periods) <= 0 or sigma <= 0: raise ValueError(f"periods and sigma must be positive, got {periods}, {sigma}")
     if overlap not in ("front", "sum"): raise ValueError(f"expected overlap 'front' or 'sum', got {overlap!r}")
     g = torch.Generator().manual_seed(seed)
@@ -288,7 +287,7 @@ def wave_texture(T: int, size: int = 32, seed: int = 0, substeps: int = 4, coura
     (leapfrog, periodic borders, `substeps` per frame, `drop_rate` drops per sub-step), shown through its shading
     sigmoid(contrast * (du/dx + du/dy))."""
     T, size, substeps = check_count(T, "T"), check_count(size, "size"), check_count(substeps, "substeps")
-    if T < 1 or size < 4 or substeps < 1: raise ValueError(f"expected T >= 1, size >= 4, substeps >= 1, got {T}, {size}, {substeps}")
+    check_count(size, "size", minimum=4)
     if not 0 < courant <= 1 / math.sqrt(2): raise ValueError(f"the leapfrog scheme is stable for 0 < courant <= 1/sqrt(2), got {courant}")
     if not 0 <= damping < 1: raise ValueError(f"expected 0 <= damping < 1, got {damping}")
     g = torch.Generator().manual_seed(seed)

@@ -120,7 +120,7 @@ class DMD:
                              f"blows up weak modes for t < 1), got t = {t[~whole & (t < 1)][:3].tolist()}")
         k = t.round().long()
         powers = self.forecast(x0, int(k[-1])) if k[-1] > 0 else x0[:, None][:, :0]
-        out = torch.cat([x0[:, None], powers], 1)[:, k.clamp(max=int(k[-1]))]
+        out = torch.cat([x0[:, None], powers], 1)[:, k]
         if not bool(whole.all()): out[:, ~whole] = self.closed_form(x0, t[~whole].double() * self.dt)
         return out
 

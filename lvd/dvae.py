@@ -10,7 +10,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from .core import check_count, check_dtype, check_finite, check_frames, check_input, check_labels, check_shape, fit
 from .metrics import psd_sqrt
-from .nets import FrameDecoder, FrameEncoder, gaussian_kl   # taught below, exported to lvd.nets
+from .nets import FrameDecoder, FrameEncoder, gaussian_kl   # taught in chapter 07, live in lvd.nets
 from .video import rollout_times
 
 # %% auto #0
@@ -205,7 +205,6 @@ class DynamicVAE(nn.Module):
 
 def synthesize_video(model: DynamicVAE, h0: torch.Tensor, T: int, seed: int = 0) -> torch.Tensor:
     "Stack `model.synthesize` into videos `(B, T, C, H, W)` on the CPU, with a seeded noise stream."
-    T = check_count(T, "T")
     return torch.stack([f.cpu() for f in model.synthesize(h0, T, torch.Generator().manual_seed(seed))], 1)
 
 # %% ../nbs/07_dynamic_vae.ipynb #378267ee

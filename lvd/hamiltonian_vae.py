@@ -176,8 +176,7 @@ def swap_motion(model: HamiltonianVAE, a: torch.Tensor, action_a, b: torch.Tenso
     za, _, sa, _ = model.posterior(a, action_a)
     zb, _, sb, _ = model.posterior(b, action_b)
     t = torch.arange(a.shape[1], dtype=a.dtype)
-    sa = model.place(sa, check_labels(action_a, model.n_actions, "action_a").to(a.device))
-    sb = model.place(sb, check_labels(action_b, model.n_actions, "action_b").to(b.device))
+    sa, sb = model.place(sa, action_a), model.place(sb, action_b)          # place checks the actions
     return model.decode(model.rollout((za, sb), t)), model.decode(model.rollout((zb, sa), t))
 
 @torch.no_grad()
@@ -185,9 +184,8 @@ def generate(model: HamiltonianVAE, content: torch.Tensor, action, T: int = 8, g
     "Videos from the prior's motion: `(q, p) ~ N(0, I)` in each `action`'s subspace, content from real videos `(B, T', 3, S, S)`."
     T = check_count(T, "T")
     z, _, _, _ = model.posterior(content, torch.zeros(len(content), dtype=torch.long))
-    action = check_shape(check_labels(action, model.n_actions, "action"), (len(content),), "action").to(content.device)
     s = torch.randn(len(content), 2 * model.d, generator=generator).to(content.device)
-    return model.decode(model.rollout((z, model.place(s, action)), torch.arange(T, dtype=content.dtype)))
+    return model.decode(model.rollout((z, model.place(s, action)), torch.arange(T, dtype=content.dtype)))   # place checks the actions
 
 # %% ../nbs/10_hamiltonian_vae.ipynb #556ba652
 def fit_hamiltonian_vae(model: HamiltonianVAE, data, steps: int, batch_size: int = 32, lr: float = 1e-3, seed: int = 0,

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from .core import check_count, check_shape, check_frames, check_input, fit
 from .datasets import random_windows
-from .nets import conv_decoder, conv_encoder   # taught below, exported to lvd.nets
+from .nets import conv_decoder, conv_encoder   # taught in chapter 06, live in lvd.nets
 from .video import rollout_times
 
 # %% auto #0

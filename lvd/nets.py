@@ -25,7 +25,6 @@ def spatial_encoding(size: int, n_freqs: int = 0) -> torch.Tensor:
     """Channels `(2 + 4 n_freqs, size, size)`: the ramps x and y in (0, 1), then for l = 1..n_freqs
     sin and cos of 2^(l-1) pi x and of 2^(l-1) pi y (NeRF-style positional encoding, the paper's section 5.2.2)."""
     size, n_freqs = check_count(size, "size"), check_count(n_freqs, "n_freqs", minimum=0)
-    if size < 1 or n_freqs < 0: raise ValueError(f"expected size >= 1 and n_freqs >= 0, got {size}, {n_freqs}")
     r = (torch.arange(size, dtype=torch.float32) + 0.5) / size
     y, x = torch.meshgrid(r, r, indexing="ij")
     channels = [x, y]

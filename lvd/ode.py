@@ -9,8 +9,8 @@ import torch
 from torch import nn
 from torchdiffeq import odeint
 from .core import check_count, check_input, check_shape, check_finite, check_times, fit
-from .datasets import random_windows   # taught below, exported to lvd.datasets with the other data
-from .nets import tanh_mlp             # taught below, exported to lvd.nets with the shared networks
+from .datasets import random_windows   # taught in chapter 01, lives in lvd.datasets with the other data
+from .nets import tanh_mlp             # taught in chapter 01, lives in lvd.nets with the shared networks
 
 # %% auto #0
 __all__ = ['VectorField', 'NeuralODE', 'fit_neural_ode', 'extrapolation_report', 'TimeMLP', 'fit_time_mlp']
