@@ -4,14 +4,15 @@
 
 # %% ../nbs/00b_course.ipynb #f4fa897a
 from __future__ import annotations
-import argparse, json, os, re, shutil, sys, tempfile, time
+import argparse, json, os, re, shutil, signal, sys, tempfile, time
 from pathlib import Path
 from .core import PROFILES, replacing, resolve_profile
 
 # %% auto #0
-__all__ = ['WIDGET_NOTE', 'find_repo_root', 'chapter_id', 'find_chapters', 'UsageError', 'run_chapter', 'results_markdown',
-           'record_results', 'load_results', 'check_out_folder', 'run_course', 'notebook_markdown', 'execute_index',
-           'build_readme', 'site_notebook', 'process_for_docs', 'main']
+__all__ = ['WIDGET_NOTE', 'RUN_TIME', 'find_repo_root', 'chapter_id', 'find_chapters', 'UsageError', 'run_chapter',
+           'results_markdown', 'record_results', 'load_results', 'check_out_folder', 'run_course', 'notebook_markdown',
+           'execute_index', 'build_readme', 'site_notebook', 'process_for_docs', 'run_time_line', 'refresh_run_times',
+           'main']
 
 # %% ../nbs/00b_course.ipynb #e4616ee0
 def find_repo_root(start=None) -> Path:
@@ -342,6 +343,42 @@ def process_for_docs(executed="executed", dest="site", root=None) -> list[Path]:
     return written
 
 
+# %% ../nbs/00b_course.ipynb #c55a93b9
+RUN_TIME = "**Run time:**"
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+def run_time_line(chapter: str, results_dir=None) -> str:
+    "The line under chapter `chapter`'s title: its recorded `cpu` and `full` wall times, and what `quick` and `auto` do."
+    recorded = {p: {r["chapter"]: r["wall_s"] for r in load_results(p, results_dir) if r["status"] == "ok"} for p in ("cpu", "full")}
+    cpu, full = recorded["cpu"].get(chapter), recorded["full"].get(chapter)
+    return (f"{RUN_TIME} " + (f"{_duration(cpu)} under `cpu` on 2 CPU cores (the run the prose discusses)" if cpu is not None
+                              else "`cpu` not recorded yet")
+            + "; " + (f"{_duration(full)} under `full` on one GPU" if full is not None else "`full` not recorded yet")
+            + " (`auto` picks `full` on a GPU, `cpu` elsewhere); under a minute under `quick`, the smoke test.")
+
+def refresh_run_times(root=None, write: bool = True) -> list[Path]:
+    """Put each chapter's `run_time_line` into its opening cell, below the Colab badge (replacing the old line);
+    return the notebooks whose line changed, written only when `write`."""
+    root = Path(root or find_repo_root())
+    changed = []
+    for nb_path in find_chapters(root / "nbs"):
+        nb = json.loads(nb_path.read_text())
+        cell = next(c for c in nb["cells"] if c["cell_type"] == "markdown")
+        old = "".join(cell["source"])
+        lines = re.sub(r"\n\n" + re.escape(RUN_TIME) + r"[^\n]*", "", old).split("\n")     # without the old line
+        badge = next((i for i, l in enumerate(lines) if "colab-badge" in l), None)
+        if badge is None: raise ValueError(f"{nb_path.name}: expected a Colab badge in the opening cell")
+        lines[badge + 1:badge + 1] = ["", run_time_line(nb_path.stem, root / "results")]
+        text = "\n".join(lines)
+        if text == old: continue
+        changed.append(nb_path)
+        if write:
+            cell["source"] = [l + "\n" for l in text.split("\n")[:-1]] + [text.split("\n")[-1]]
+            with replacing(nb_path) as tmp: Path(tmp).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    return changed
+
 # %% ../nbs/00b_course.ipynb #ff2ece0e
 class _Parser(argparse.ArgumentParser):
     "argparse that hands a mistake on to `main` as a `UsageError` (one line) instead of printing its usage."
@@ -350,6 +387,8 @@ class _Parser(argparse.ArgumentParser):
 def main(argv=None) -> int:
     """Entry point of the `lvd` command: `course`, `readme` or `docs`. A mistake on the command line is one line on
     stderr and exit code 2; Ctrl-C ends with 130; a failed chapter makes `lvd course` exit with 1."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:   # started as a background job: SIGINT would be ignored for good
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     ap = _Parser(prog="lvd", description="Run the lvd course notebooks and build its README and site.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     c = sub.add_parser("course", help="execute the chapters with papermill and write the results table")
@@ -358,7 +397,7 @@ def main(argv=None) -> int:
     c.add_argument("--out", default="executed", help="folder for executed notebooks and results (default: executed)")
     c.add_argument("--no-record", action="store_true", help="do not merge cpu/full results into results/<profile>.json")
     c.add_argument("--record-failures", action="store_true", help="let a failed chapter replace its recorded ok row")
-    sub.add_parser("readme", help="write README.md from nbs/index.ipynb")
+    sub.add_parser("readme", help="write README.md from nbs/index.ipynb and each chapter's run-time line from results/")
     d = sub.add_parser("docs", help="process executed notebooks for the Quarto site")
     d.add_argument("--executed", default="executed", help="folder that `lvd course` wrote")
     d.add_argument("--dest", default="site", help="folder that _quarto.yml renders (default: site)")
@@ -371,7 +410,9 @@ def main(argv=None) -> int:
             print(f"results: {Path(a.out) / 'results.md'}")
             return int(any(r["status"] != "ok" for r in rows))
         if a.cmd == "readme":
-            build_readme(); print("wrote README.md"); return 0
+            build_readme(); print("wrote README.md")
+            for p in refresh_run_times(): print(f"updated the run-time line of {p.name}")
+            return 0
         for p in process_for_docs(a.executed, a.dest): print(p)
         return 0
     except UsageError as e:

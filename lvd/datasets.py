@@ -110,7 +110,7 @@ def mnist_digits(split: str = "train") -> tuple[torch.Tensor, torch.Tensor]:
     return X[keep].clone(), y[keep].clone()
 
 def bounce(pos: torch.Tensor, vel: torch.Tensor, lim: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    "One step of the standard generator for positions and velocities `(..., 2)`: move, clamp to `[0, lim]`, reverse what hit."
+    "One step of our Moving MNIST generator for positions and velocities `(..., 2)`: move, clamp to `[0, lim]`, reverse what hit."
     pos = check_finite(check_dtype(pos, "positions"), "positions") + check_finite(check_dtype(vel, "velocities"), "velocities")
     hit = (pos < 0) | (pos > lim)
     return torch.minimum(pos.clamp_min(0), lim), torch.where(hit, -vel, vel)
@@ -130,7 +130,7 @@ def draw_digits(glyphs: torch.Tensor, corners: torch.Tensor, size: int = 64) -> 
 
 def moving_mnist(digits: torch.Tensor, n: int, T: int, n_digits: int = 1, size: int = 64, step: float = 3.6,
                  seed: int = 0, generator: torch.Generator | None = None, return_state: bool = False):
-    """Videos `(n, T, 1, size, size)` of `n_digits` digits bouncing in a `size` frame (standard Moving MNIST generator):
+    """Videos `(n, T, 1, size, size)` of `n_digits` digits bouncing in a `size` frame (the standard generator's motion, drawn our way):
     random digit, position and direction, `step` pixels per frame, clamp and reverse at the borders, drawn at the position
     rounded to whole pixels, overlaps by maximum. With `return_state`, also the digits' indices `(n, n_digits)` and the
     drawn top-left corners `(n, T, n_digits, 2)` (x, y)."""

@@ -34,14 +34,14 @@ def paste(glyphs: torch.Tensor, centres: torch.Tensor, size: int, background: fl
 
 class ConcatDecoder(nn.Module):
     """The paper's decoder: the latent position and the appearance vector concatenated, a dense layer to a 4x4 grid, four
-    transposed convolutions to `size` pixels. `forward(z (B, T, latent_dim), a (B, appearance_dim))` -> logits `(B, T, 1, size, size)`."""
-    def __init__(self, latent_dim: int, appearance_dim: int, size: int = 64, width: int = 32):
+    transposed convolutions to `size` pixels. `forward(z (B, T, latent_dim), a (B, appearance_dim))` -> logits `(B, T, channels, size, size)`."""
+    def __init__(self, latent_dim: int, appearance_dim: int, size: int = 64, width: int = 32, channels: int = 1):
         super().__init__()
         s = size // 16
         self.net = nn.Sequential(
             nn.Linear(latent_dim + appearance_dim, 4 * width * s * s), nn.ReLU(), nn.Unflatten(1, (4 * width, s, s)),
             nn.ConvTranspose2d(4 * width, 2 * width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(2 * width, 2 * width, 4, 2, 1), nn.ReLU(),
-            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(width, 1, 4, 2, 1))
+            nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(width, channels, 4, 2, 1))
 
     def forward(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
         z = check_input(z, ("B", "T", "L"), "latent positions z", dtype=next(self.parameters()).dtype)
@@ -53,7 +53,7 @@ class GlyphDecoder(nn.Module):
     """A decoder with the structure of the scene built in: the appearance vector draws one `glyph`-pixel glyph (logits) per
     sequence, the latent position says where to paste it at each time; outside the glyph every logit is `background`."""
     def __init__(self, latent_dim: int, appearance_dim: int, size: int = 64, glyph: int = 32, width: int = 32,
-                 hidden: int = 64, background: float = -10.0):
+                 hidden: int = 64, background: float = -10.0, channels: int = 1):
         super().__init__()
         if glyph % 8 or glyph > size: raise ValueError(f"glyph must be a multiple of 8 and at most size={size}, got {glyph}")
         self.size, self.glyph, self.background = size, glyph, background
@@ -61,7 +61,7 @@ class GlyphDecoder(nn.Module):
         self.draw = nn.Sequential(
             nn.Linear(appearance_dim, 4 * width * s * s), nn.ReLU(), nn.Unflatten(1, (4 * width, s, s)),
             nn.ConvTranspose2d(4 * width, 2 * width, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(2 * width, width, 4, 2, 1), nn.ReLU(),
-            nn.ConvTranspose2d(width, 1, 4, 2, 1))
+            nn.ConvTranspose2d(width, channels, 4, 2, 1))
         self.where = nn.Sequential(nn.Linear(latent_dim, hidden), nn.Tanh(), nn.Linear(hidden, 2))
         self.reach = 1 - glyph / (2 * size)                         # the glyph's centre stays within the frame
 
@@ -70,39 +70,41 @@ class GlyphDecoder(nn.Module):
         return self.reach * torch.tanh(self.where(z))
 
     def forward(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
-        "Pixel logits `(B, T, 1, size, size)` of latent positions `(B, T, latent_dim)` and appearance vectors `(B, appearance_dim)`."
+        "Pixel logits `(B, T, channels, size, size)` of latent positions `(B, T, latent_dim)` and appearance vectors `(B, appearance_dim)`."
         z = check_input(z, ("B", "T", "L"), "latent positions z", dtype=next(self.parameters()).dtype)
         a = check_input(a, (len(z), "A"), "appearance vectors a", dtype=next(self.parameters()).dtype)
         return paste(self.draw(a), self.centres(z), self.size, self.background)
 
 class DisentangledODE(nn.Module):
-    """Appearance vector + latent second-order ODE, decoded together: `forward(inputs (B, L_in, 1, H, W), t)` -> frames at times t.
+    """Appearance vector + latent second-order ODE, decoded together: `forward(inputs (B, L_in, C, H, W), t)` -> frames at times t.
     `decoder='conv'` is `ConcatDecoder`, the paper's; `'glyph'` is `GlyphDecoder` (draw once, paste where z says)."""
     def __init__(self, n_in: int = 2, latent_dim: int = 6, appearance_dim: int = 32, size: int = 64, n_freqs: int = 0,
-                 width: int = 32, hidden: int = 256, field_width: int = 128, step_size: float = 0.5, decoder: str = "conv"):
+                 width: int = 32, hidden: int = 256, field_width: int = 128, step_size: float = 0.5, decoder: str = "conv",
+                 channels: int = 1):
         super().__init__()
         if size % 16: raise ValueError(f"size must be a multiple of 16, got {size}")
         if n_in < 1: raise ValueError(f"expected n_in >= 1, got {n_in}")
         if decoder not in ("conv", "glyph"): raise ValueError(f"decoder must be 'conv' or 'glyph', got {decoder!r}")
         self.n_in, self.latent_dim, self.appearance_dim, self.size, self.step_size = n_in, latent_dim, appearance_dim, size, step_size
+        self.channels = channels
         self.register_buffer("coords", spatial_encoding(size, n_freqs))
         s, c = size // 16, len(self.coords)
         self.encoder = nn.Sequential(
-            nn.Conv2d(n_in + c, width, 4, 2, 1), nn.ReLU(), nn.Conv2d(width, 2 * width, 4, 2, 1), nn.ReLU(),
+            nn.Conv2d(n_in * channels + c, width, 4, 2, 1), nn.ReLU(), nn.Conv2d(width, 2 * width, 4, 2, 1), nn.ReLU(),
             nn.Conv2d(2 * width, 2 * width, 4, 2, 1), nn.ReLU(), nn.Conv2d(2 * width, 4 * width, 4, 2, 1), nn.ReLU(),
             nn.Flatten(), nn.Linear(4 * width * s * s, hidden), nn.ReLU())
         self.appearance = nn.Linear(hidden, appearance_dim)
         self.dynamics = nn.Linear(hidden, 2 * latent_dim)
         self.field = SecondOrderField(latent_dim, field_width)
-        self.decoder = (GlyphDecoder if decoder == "glyph" else ConcatDecoder)(latent_dim, appearance_dim, size, width=width)
+        self.decoder = (GlyphDecoder if decoder == "glyph" else ConcatDecoder)(latent_dim, appearance_dim, size, width=width, channels=channels)
 
     def encode(self, context: torch.Tensor, **conditioning) -> tuple[torch.Tensor, torch.Tensor]:
         """The state: appearance vectors `(B, appearance_dim)` and initial states `(B, 2 latent_dim)` at the last context frame,
-        read from the last `n_in` frames of `context` `(B, T_in >= n_in, 1, H, W)`."""
-        context = check_input(context, ("B", "T", 1, self.size, self.size), "context", values=(0, 1), dtype=next(self.parameters()).dtype)
+        read from the last `n_in` frames of `context` `(B, T_in >= n_in, channels, H, W)`."""
+        context = check_input(context, ("B", "T", self.channels, self.size, self.size), "context", values=(0, 1), dtype=next(self.parameters()).dtype)
         if context.shape[1] < self.n_in: raise ValueError(f"this model reads {self.n_in} context frames, got {context.shape[1]}")
         inputs = context[:, -self.n_in:]
-        h = self.encoder(torch.cat([inputs[:, :, 0], self.coords.expand(len(inputs), -1, -1, -1)], 1))
+        h = self.encoder(torch.cat([inputs.flatten(1, 2), self.coords.expand(len(inputs), -1, -1, -1)], 1))
         return self.appearance(h), self.dynamics(h)
 
     def latent_path(self, state0: torch.Tensor, t) -> torch.Tensor:
@@ -110,7 +112,7 @@ class DisentangledODE(nn.Module):
         return solve_from_zero(self.field, state0, t, self.step_size)[..., :self.latent_dim]
 
     def decode_logits(self, z: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
-        "Pixel logits `(B, T, 1, H, W)` of latent positions `(B, T, latent_dim)` with appearance vectors `(B, appearance_dim)`."
+        "Pixel logits `(B, T, C, H, W)` of latent positions `(B, T, latent_dim)` with appearance vectors `(B, appearance_dim)`."
         z = check_input(z, ("B", "T", self.latent_dim), "latent positions z", dtype=next(self.parameters()).dtype)
         return self.decoder(z, check_input(a, (len(z), "A"), "appearance vectors a", dtype=next(self.parameters()).dtype))
 
@@ -120,12 +122,12 @@ class DisentangledODE(nn.Module):
         return a, self.latent_path(state0, rollout_times(t, earliest=0, model="DisentangledODE").to(state0))
 
     def decode(self, latents: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-        "Frames `(B, T, 1, H, W)` in [0, 1] of appearance vectors and latent positions."
+        "Frames `(B, T, C, H, W)` in [0, 1] of appearance vectors and latent positions."
         a, z = latents
         return torch.sigmoid(self.decode_logits(z, a))
 
     def forward(self, inputs: torch.Tensor, t) -> torch.Tensor:
-        "Predicted frames `(B, T, 1, H, W)` in [0, 1] at times `t` after the last input frame: the three verbs in a row."
+        "Predicted frames `(B, T, C, H, W)` in [0, 1] at times `t` after the last input frame: the three verbs in a row."
         return self.decode(self.rollout(self.encode(inputs), t))
 
 # %% ../nbs/04_disentangled_ode.ipynb #5b88aefc
@@ -135,7 +137,7 @@ def fit_disentangled(model: DisentangledODE, digits: torch.Tensor, n_out: int, s
     """Train on fresh Moving MNIST batches of `digits`: `model.n_in` frames in, `n_times` random frames of the next `n_out` scored
     (binary cross-entropy), plus `perm_weight` times the permutation-invariance loss of the appearance vector. With `include_t0`
     the last input frame is scored too, at t = 0: a reconstruction term the model can meet without knowing the velocity.
-    With `videos` `(N, T >= n_in + n_out, 1, H, W)` (and `digits=None`) the batches are random windows of those videos instead."""
+    With `videos` `(N, T >= n_in + n_out, C, H, W)` (and `digits=None`) the batches are random windows of those videos instead."""
     if not 1 <= n_times <= n_out: raise ValueError(f"n_times must be in 1..{n_out}, got {n_times}")
     if (digits is None) == (videos is None): raise ValueError("pass either digits (fresh Moving MNIST) or videos, not both")
     if videos is not None: videos = check_frames(videos, "videos")

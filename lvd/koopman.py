@@ -78,30 +78,30 @@ class DenseKoopman(nn.Module):
 
 # %% ../nbs/06_koopman_ae.ipynb #0294ca82
 class KoopmanAE(nn.Module):
-    "Encoder, Koopman operator ('blocks': rotation-scaling, 'dense': a free matrix) and decoder for (1, size, size) frames."
-    def __init__(self, n_blocks: int = 4, operator: str = "blocks", size: int = 32, omega_range=(0.2, 1.2)):
+    "Encoder, Koopman operator ('blocks': rotation-scaling, 'dense': a free matrix) and decoder for (channels, size, size) frames."
+    def __init__(self, n_blocks: int = 4, operator: str = "blocks", size: int = 32, omega_range=(0.2, 1.2), channels: int = 1):
         super().__init__()
         if operator not in ("blocks", "dense"): raise ValueError(f"expected operator 'blocks' or 'dense', got {operator!r}")
-        self.config = dict(n_blocks=n_blocks, operator=operator, size=size, omega_range=tuple(omega_range))
-        self.size = size
-        self.encoder, self.decoder = conv_encoder(2 * n_blocks, size), conv_decoder(2 * n_blocks, size)
+        self.config = dict(n_blocks=n_blocks, operator=operator, size=size, omega_range=tuple(omega_range), channels=channels)
+        self.size, self.channels = size, channels
+        self.encoder, self.decoder = conv_encoder(2 * n_blocks, size, in_channels=channels), conv_decoder(2 * n_blocks, size, out_channels=channels)
         self.K = RotationScaling(n_blocks, omega_range) if operator == "blocks" else DenseKoopman(n_blocks, omega_range)
 
     def encode_frames(self, frames: torch.Tensor) -> torch.Tensor:
-        "The observables `(B, 2n)` of frames `(B, 1, size, size)`: the encoder phi."
-        return self.encoder(check_input(frames, ("B", 1, self.size, self.size), "frames", values=(0, 1), dtype=next(self.parameters()).dtype))
+        "The observables `(B, 2n)` of frames `(B, channels, size, size)`: the encoder phi."
+        return self.encoder(check_input(frames, ("B", self.channels, self.size, self.size), "frames", values=(0, 1), dtype=next(self.parameters()).dtype))
 
     def decode_frames(self, z: torch.Tensor) -> torch.Tensor:
-        "Frames `(B, 1, size, size)` of observables `(B, 2n)`: the decoder psi, linear output (not clamped)."
+        "Frames `(B, channels, size, size)` of observables `(B, 2n)`: the decoder psi, linear output (not clamped)."
         return self.decoder(check_input(z, ("B", 2 * self.config["n_blocks"]), "latents", dtype=next(self.parameters()).dtype))
 
     def forward(self, frame: torch.Tensor, m) -> torch.Tensor:
-        "Predict the frames m (M,) steps after `frame` (B, 1, size, size): -> (B, M, 1, size, size), not clamped."
+        "Predict the frames m (M,) steps after `frame` (B, C, size, size): -> (B, M, C, size, size), not clamped."
         z = self.K(self.encode_frames(frame), m)
-        return self.decode_frames(z.flatten(0, 1)).view(z.shape[0], z.shape[1], 1, self.size, self.size)
+        return self.decode_frames(z.flatten(0, 1)).view(z.shape[0], z.shape[1], self.channels, self.size, self.size)
 
     def encode(self, context: torch.Tensor, **conditioning) -> torch.Tensor:
-        "The course's interface: observables `(B, 2n)` of the last frame of `context` `(B, T_in, 1, size, size)`."
+        "The course's interface: observables `(B, 2n)` of the last frame of `context` `(B, T_in, channels, size, size)`."
         return self.encode_frames(check_frames(context, "context")[:, -1])
 
     def rollout(self, z: torch.Tensor, t) -> torch.Tensor:
@@ -111,8 +111,8 @@ class KoopmanAE(nn.Module):
         return self.K(z, t.to(z))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        "Frames `(B, T, 1, size, size)` in [0, 1] of observables `(B, T, 2n)`."
-        return self.decode_frames(z.flatten(0, 1)).view(*z.shape[:2], 1, self.size, self.size).clamp(0, 1)
+        "Frames `(B, T, channels, size, size)` in [0, 1] of observables `(B, T, 2n)`."
+        return self.decode_frames(z.flatten(0, 1)).view(*z.shape[:2], self.channels, self.size, self.size).clamp(0, 1)
 
 # %% ../nbs/06_koopman_ae.ipynb #999b467b
 def alpha_schedule(step: int, steps: int, warmup: float = 0.1, ramp: float = 0.2, final: float = 0.5) -> float:
@@ -124,8 +124,8 @@ def alpha_schedule(step: int, steps: int, warmup: float = 0.1, ramp: float = 0.2
     return 1.0 - (1.0 - final) * (step - start) / (end - start)
 
 def koopman_loss(model: KoopmanAE, clips: torch.Tensor, alpha: float) -> tuple[torch.Tensor, dict]:
-    "alpha * reconstruction of frame 0 + (1 - alpha) * mean prediction error of frames 1..T, for clips (B, T+1, 1, S, S)."
-    check_shape(clips, ("B", "T+1", 1, model.size, model.size), "clips")
+    "alpha * reconstruction of frame 0 + (1 - alpha) * mean prediction error of frames 1..T, for clips (B, T+1, C, S, S)."
+    check_shape(clips, ("B", "T+1", model.channels, model.size, model.size), "clips")
     z0 = model.encode_frames(clips[:, 0])
     recon = ((model.decode_frames(z0) - clips[:, 0]) ** 2).mean()
     T = clips.shape[1] - 1

@@ -34,18 +34,18 @@ def spatial_encoding(size: int, n_freqs: int = 0) -> torch.Tensor:
     return torch.stack(channels)
 
 # %% ../nbs/06_koopman_ae.ipynb #4e1ba696
-def conv_encoder(latent: int, size: int = 32, channels=(16, 32, 32), hidden: int = 128) -> nn.Sequential:
-    "Frames (B, 1, size, size) -> (B, latent): stride-2 convolutions down to size/8, a hidden layer, ELUs."
+def conv_encoder(latent: int, size: int = 32, channels=(16, 32, 32), hidden: int = 128, in_channels: int = 1) -> nn.Sequential:
+    "Frames (B, in_channels, size, size) -> (B, latent): stride-2 convolutions down to size/8, a hidden layer, ELUs."
     if size % 8: raise ValueError(f"expected a frame size divisible by 8, got {size}")
-    layers, c_in = [], 1
+    layers, c_in = [], in_channels
     for c in channels: layers += [nn.Conv2d(c_in, c, 4, 2, 1), nn.ELU()]; c_in = c
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(c_in * (size // 8) ** 2, hidden), nn.ELU(), nn.Linear(hidden, latent))
 
-def conv_decoder(latent: int, size: int = 32, channels=(32, 32, 16), hidden: int = 128) -> nn.Sequential:
-    "(B, latent) -> frames (B, 1, size, size); the mirror image of `conv_encoder`, with a linear output."
+def conv_decoder(latent: int, size: int = 32, channels=(32, 32, 16), hidden: int = 128, out_channels: int = 1) -> nn.Sequential:
+    "(B, latent) -> frames (B, out_channels, size, size); the mirror image of `conv_encoder`, with a linear output."
     if size % 8: raise ValueError(f"expected a frame size divisible by 8, got {size}")
     s, layers = size // 8, []
-    for c_in, c_out in zip(channels, list(channels[1:]) + [1]):
+    for c_in, c_out in zip(channels, list(channels[1:]) + [out_channels]):
         layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.ELU()]
     return nn.Sequential(nn.Linear(latent, hidden), nn.ELU(), nn.Linear(hidden, channels[0] * s * s), nn.ELU(),
                          nn.Unflatten(1, (channels[0], s, s)), *layers[:-1])

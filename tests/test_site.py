@@ -171,7 +171,7 @@ def test_colab_cells(root):
         src = _src(first)
         assert "colab" in first["metadata"].get("tags", []), f"{p.name}: the first code cell should be the Colab cell"
         assert 'find_spec("google.colab")' in src and f'"LVD_PIP_SOURCE", "{url}"' in src, p.name
-        assert ("clone_sprites" in src) == (p.name[:2] in ("08", "10")), p.name
+        assert ("clone_sprites" in src) == (p.name[:2] in ("08", "10", "11")), p.name
 
 def test_license_and_metadata(root):
     tomllib = pytest.importorskip("tomllib")

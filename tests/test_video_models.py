@@ -19,20 +19,23 @@ def _latent_ode():
     # t = -1 is the second-to-last context frame, where the state sits: its autoencoder reconstruction
     return m.eval(), -1.0, lambda ctx: m.ae.decode(m.ae.encode(ctx[:, -2])).clamp(0, 1)
 
-def _disentangled():
-    torch.manual_seed(0); m = DisentangledODE(n_in=2, latent_dim=2, appearance_dim=3, size=16, width=4, hidden=8, field_width=8)
-    def recon(ctx):
-        a, state0 = m.encode(ctx)
-        return torch.sigmoid(m.decode_logits(state0[:, None, :m.latent_dim], a))[:, 0]
-    return m.eval(), 0.0, recon
+def _disentangled(channels=1):
+    def make():
+        torch.manual_seed(0)
+        m = DisentangledODE(n_in=2, latent_dim=2, appearance_dim=3, size=16, width=4, hidden=8, field_width=8, channels=channels)
+        def recon(ctx):
+            a, state0 = m.encode(ctx)
+            return torch.sigmoid(m.decode_logits(state0[:, None, :m.latent_dim], a))[:, 0]
+        return m.eval(), 0.0, recon
+    return make
 
 def _dmd():
     m = DMD.from_videos(_videos(6, 5, 1, 8, seed=3), rank=4)
     return m, 0.0, lambda ctx: ctx[:, -1].double().clamp(0, 1).float()        # t = 0 is the snapshot itself
 
-def _koopman(operator):
+def _koopman(operator, channels=1):
     def make():
-        torch.manual_seed(0); m = KoopmanAE(2, operator=operator, size=8)
+        torch.manual_seed(0); m = KoopmanAE(2, operator=operator, size=8, channels=channels)
         return m.eval(), 0.0, lambda ctx: m.decode_frames(m.encode_frames(ctx[:, -1])).clamp(0, 1)
     return make
 
@@ -68,9 +71,11 @@ FAMILIES = {
     "CopyLast": (_copy_last, 1, 8, True, None, False),
     "AllBlack": (_all_black, 1, 8, True, None, False),
     "LatentODE": (_latent_ode, 1, 16, True, -1.0, False),
-    "DisentangledODE": (_disentangled, 1, 16, True, 0.0, False),
+    "DisentangledODE": (_disentangled(), 1, 16, True, 0.0, False),
+    "DisentangledODE RGB": (_disentangled(3), 3, 16, True, 0.0, False),
     "DMD": (_dmd, 1, 8, True, 0.0, False),
     "KoopmanAE blocks": (_koopman("blocks"), 1, 8, True, None, False),
+    "KoopmanAE blocks RGB": (_koopman("blocks", 3), 3, 8, True, None, False),
     "KoopmanAE dense": (_koopman("dense"), 1, 8, False, 0.0, False),
     "LinearDynamicTexture": (_lds, 1, 8, False, 0.0, False),
     "DynamicVAE": (_dvae, 1, 8, False, 0.0, False),
