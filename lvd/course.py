@@ -144,7 +144,12 @@ def check_out_folder(out, root=None) -> Path:
     root = Path(root or find_repo_root()); out = Path(out).expanduser().resolve()
     if out.exists() and not out.is_dir(): raise UsageError(f"expected --out to be a folder, {out} is a file")
     chapters = {p.name for p in find_chapters(root / "nbs")}
-    def is_source(p): return p.name in chapters and "papermill" not in json.loads(p.read_text()).get("metadata", {})
+    def is_source(p):
+        if p.name not in chapters: return False
+        try: return "papermill" not in json.loads(p.read_text()).get("metadata", {})
+        except (ValueError, AttributeError, OSError) as e:   # not JSON, not a notebook, unreadable: it may be a source
+            raise UsageError(f"cannot tell whether {p} is a source notebook ({type(e).__name__}); "
+                             "move it away or choose another --out") from None
     if out == (root / "nbs").resolve() or (out.is_dir() and any(is_source(p) for p in out.glob("*.ipynb"))):
         raise UsageError(f"--out {out} holds the course's source notebooks, which the executed copies would overwrite; "
                          "choose another folder")

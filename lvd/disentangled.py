@@ -33,7 +33,7 @@ def paste(glyphs: torch.Tensor, centres: torch.Tensor, size: int, background: fl
     return (F.grid_sample(g, grid, align_corners=False, padding_mode="zeros") + background).unflatten(0, (B, T))
 
 class ConcatDecoder(nn.Module):
-    """The paper's decoder: the latent position and the appearance vector concatenated, a dense layer to a 4x4 grid, four
+    """A small version of the paper's concatenation decoder (its Figure 8, not its Table 2): the latent position and the appearance vector concatenated, a dense layer to a 4x4 grid, four
     transposed convolutions to `size` pixels. `forward(z (B, T, latent_dim), a (B, appearance_dim))` -> logits `(B, T, channels, size, size)`."""
     def __init__(self, latent_dim: int, appearance_dim: int, size: int = 64, width: int = 32, channels: int = 1):
         super().__init__()

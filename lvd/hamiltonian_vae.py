@@ -180,12 +180,16 @@ def swap_motion(model: HamiltonianVAE, a: torch.Tensor, action_a, b: torch.Tenso
     return model.decode(model.rollout((za, sb), t)), model.decode(model.rollout((zb, sa), t))
 
 @torch.no_grad()
-def generate(model: HamiltonianVAE, content: torch.Tensor, action, T: int = 8, generator: torch.Generator | None = None) -> torch.Tensor:
-    "Videos from the prior's motion: `(q, p) ~ N(0, I)` in each `action`'s subspace, content from real videos `(B, T', 3, S, S)`."
+def generate(model: HamiltonianVAE, content: torch.Tensor | None, action, T: int = 8, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Videos from the prior's motion: `(q, p) ~ N(0, I)` in each `action`'s subspace, content from real videos
+    `(B, T', C, S, S)` (the posterior mean), or, with `content=None`, from the prior too, `z ~ N(0, I)`."""
     T = check_count(T, "T")
-    z, _, _, _ = model.posterior(content, torch.zeros(len(content), dtype=torch.long))
-    s = torch.randn(len(content), 2 * model.d, generator=generator).to(content.device)
-    return model.decode(model.rollout((z, model.place(s, action)), torch.arange(T, dtype=content.dtype)))   # place checks the actions
+    action = torch.as_tensor(action)
+    device = next(model.parameters()).device
+    if content is None: z = torch.randn(len(action), model.content_dim, generator=generator).to(device)
+    else: z, _, _, _ = model.posterior(content, torch.zeros(len(content), dtype=torch.long, device=content.device))
+    s = torch.randn(len(z), 2 * model.d, generator=generator).to(device)
+    return model.decode(model.rollout((z, model.place(s, action.to(device))), torch.arange(T, dtype=z.dtype)))   # place checks the actions
 
 # %% ../nbs/10_hamiltonian_vae.ipynb #556ba652
 def fit_hamiltonian_vae(model: HamiltonianVAE, data, steps: int, batch_size: int = 32, lr: float = 1e-3, seed: int = 0,

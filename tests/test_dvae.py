@@ -4,7 +4,7 @@ import pytest
 import torch
 from scipy import linalg
 
-from lvd.dvae import DynamicLayer, DynamicVAE, FrameVAE, LinearDynamicTexture, VAEVAR, fit_dvae, fit_var, var_rollout
+from lvd.dvae import DynamicLayer, DynamicVAE, FrameVAE, LinearDynamicTexture, VAEVAR, fit_dvae, fit_var, mean_rollout, var_rollout
 
 from lvd.judges import order_score
 from lvd.datasets import digit_cycles, pad_frames, rectangle_mask, salt_pepper_mask, wave_texture
@@ -79,6 +79,37 @@ def test_fit_var_clips_gain_and_rejects_bad_input():
         fit_var(h, h[:, :2])
     roll = var_rollout(torch.zeros(7, 3), A, B, 5, torch.Generator().manual_seed(0))
     assert roll.shape == (7, 5, 3) and (roll[:, 0] == 0).all()
+
+
+def test_var_rollout_adds_its_noise_and_fit_var_recovers_a_known_var():
+    A = torch.tensor([[0.9, -0.3], [0.3, 0.9]]); B = torch.tensor([[0.2, 0.0], [0.05, 0.1]])
+    h0 = torch.tensor([[1.0, -1.0], [0.5, 2.0]])
+    # one step by hand: h1 = A h0 + B w, with w the generator's first draw
+    w = torch.randn(h0.shape, generator=torch.Generator().manual_seed(5))
+    torch.testing.assert_close(var_rollout(h0, A, B, 2, torch.Generator().manual_seed(5))[:, 1], h0 @ A.T + w @ B.T)
+    # without noise the rollout is the mean path A^t h0, which the video models' rollout returns
+    torch.testing.assert_close(var_rollout(h0, A, torch.zeros(2, 2), 6), mean_rollout(h0, A, torch.arange(6)))
+    torch.testing.assert_close(mean_rollout(h0, A, torch.tensor([3]))[:, 0], h0 @ torch.linalg.matrix_power(A, 3).T)
+    # a long noisy path: least squares gives A back, and B B^T (the noise covariance) up to sampling error
+    path = var_rollout(torch.zeros(1, 2), A, B, 20_000, torch.Generator().manual_seed(6))[0]
+    A_fit, B_fit = fit_var(path[:-1], path[1:], max_gain=None)
+    torch.testing.assert_close(A_fit, A, atol=0.02, rtol=0)
+    torch.testing.assert_close(B_fit @ B_fit.T, B @ B.T, atol=0.004, rtol=0)
+
+
+@torch.no_grad()
+def test_vaevar_fits_its_var_on_the_posterior_means_of_successive_frames():
+    torch.manual_seed(0)
+    vae = FrameVAE(n=3, size=16, width=8).eval()
+    video = torch.rand(6, 5, 1, 16, 16, generator=torch.Generator().manual_seed(7))
+    model = VAEVAR(vae).fit(video, max_gain=None)
+    mu = vae.encode(video.flatten(0, 1))[0].unflatten(0, (6, 5))
+    A, B = fit_var(mu[:, :-1].flatten(0, 1), mu[:, 1:].flatten(0, 1), max_gain=None)
+    torch.testing.assert_close(model.A, A); torch.testing.assert_close(model.B, B)
+    # its forecast: the last context frame's mean, carried by A, decoded
+    h = model.encode(video[:, :3])
+    torch.testing.assert_close(h, mu[:, 2])
+    torch.testing.assert_close(model.decode(model.rollout(h, torch.tensor([2.0])))[:, 0], vae.decode(h @ (A @ A).T).clamp(0, 1))
 
 
 def test_digit_cycles_follow_the_cycle_and_draw_new_styles():

@@ -91,3 +91,36 @@ def test_generators_shapes_and_errors():
     torch.manual_seed(0)
     coupling = lambda m: m.operator.generator()[:, :2, 2:].abs().max().item()     # how much p moves q
     assert coupling(HamiltonianVAE(period=8.0)) < 0.1 < coupling(HamiltonianVAE(period=None))   # None: chapter 09's random start
+
+@torch.no_grad()
+def test_swap_motion_takes_content_from_the_first_video_and_motion_from_the_second():
+    m = small().eval()
+    x = torch.rand(2, 8, 3, 16, 16, generator=torch.Generator().manual_seed(3))
+    a, b, ka, kb = x[:1], x[1:], torch.tensor([1]), torch.tensor([5])
+    za, _, sa, _ = m.posterior(a, ka)
+    zb, _, sb, _ = m.posterior(b, kb)
+    t = torch.arange(8, dtype=torch.float32)
+    def by_hand(z, s, k): return m.decode(m.rollout((z, m.place(s, k)), t))
+    ab, ba = swap_motion(m, a, ka, b, kb)
+    torch.testing.assert_close(ab, by_hand(za, sb, kb)); torch.testing.assert_close(ba, by_hand(zb, sa, ka))
+    assert (ab - by_hand(zb, sb, kb)).abs().max() > 1e-4 and (ab - by_hand(za, sa, ka)).abs().max() > 1e-4   # it does swap
+    ba2, ab2 = swap_motion(m, b, kb, a, ka)
+    torch.testing.assert_close(ab2, ab); torch.testing.assert_close(ba2, ba)      # swapping the videos swaps the outputs
+    aa, aa2 = swap_motion(m, a, ka, a, ka)
+    torch.testing.assert_close(aa, by_hand(za, sa, ka)); torch.testing.assert_close(aa2, aa)   # own motion: own reconstruction
+
+@torch.no_grad()
+def test_generate_draws_the_asked_action_from_the_prior_with_the_content_asked_for():
+    m = small().eval()
+    x = torch.rand(2, 8, 3, 16, 16, generator=torch.Generator().manual_seed(4))
+    k, T = torch.tensor([3, 8]), 5
+    z, _, _, _ = m.posterior(x, torch.zeros(2, dtype=torch.long))
+    s = torch.randn(2, 2 * m.d, generator=torch.Generator().manual_seed(0))
+    by_hand = m.decode(m.rollout((z, m.place(s, k)), torch.arange(T, dtype=torch.float32)))
+    torch.testing.assert_close(generate(m, x, k, T, generator=torch.Generator().manual_seed(0)), by_hand)
+    # content from the prior: z is drawn first, then the state, from the same generator
+    g = torch.Generator().manual_seed(0)
+    z0 = torch.randn(2, m.content_dim, generator=g); s0 = torch.randn(2, 2 * m.d, generator=g)
+    prior = generate(m, None, k, T, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(prior, m.decode(m.rollout((z0, m.place(s0, k)), torch.arange(T, dtype=torch.float32))))
+    with pytest.raises(ValueError, match="action"): generate(m, None, torch.tensor([9]), T)

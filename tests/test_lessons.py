@@ -24,3 +24,12 @@ def test_departures_from_the_paper_are_stated(nb):
     assert len(heads) == 1, f"{nb.name}: expected one '## Departures from the paper' section, found {heads}"
     section = next(t for t in _markdown(nb) if heads[0] in t)
     assert section.count("\n- ") >= 2, f"{nb.name}: the departures section lists fewer than two departures"
+
+@pytest.mark.parametrize("nb", PAPER_CHAPTERS, ids=lambda p: p.stem)
+def test_every_exercise_has_a_hint(nb):
+    cells = [t for t in _markdown(nb) if re.search(r"^(##\s*Exercises|\*\*Exercises?\.?\*\*)", t, re.M)]
+    assert cells, f"{nb.name}: no exercises"
+    items = [item for t in cells for item in re.split(r"(?m)^\d+\. ", t.split("Exercise", 1)[1])[1:]]
+    assert items, f"{nb.name}: an exercises section without numbered exercises"
+    bare = [item.split("\n")[0][:60] for item in items if "Hint" not in item]
+    assert not bare, f"{nb.name}: exercises without a hint: {bare}"

@@ -161,3 +161,23 @@ def test_glyph_decoder_keeps_what_and_where_apart_and_trains_with_t0():
     digits, _ = mnist_digits("train")
     hist = fit_disentangled(m, digits[:100], n_out=4, steps=3, batch_size=4, n_times=2, include_t0=True)
     assert len(hist) == 3 and all(math.isfinite(h) for h in hist)
+
+def test_moving_mnist_corners_follow_an_independently_written_bounce():
+    "The generator's path against a plain-Python one from the same random draws: move, clamp to [0, lim], reverse what hit."
+    digits = torch.zeros(3, 28, 28); digits[:, 10:18, 10:18] = 1
+    size, step, T = 64, 3.6, 60
+    _, which, corners = moving_mnist(digits, 5, T, size=size, step=step, seed=11, return_state=True)
+    g = torch.Generator().manual_seed(11)
+    torch.testing.assert_close(which[:, 0], torch.randint(len(digits), (5,), generator=g))
+    lim = size - 28
+    pos0, angle = torch.rand(5, 2, generator=g) * lim, torch.rand(5, generator=g) * 2 * math.pi
+    for b in range(5):
+        x, y = pos0[b].tolist()
+        vx, vy = step * math.cos(angle[b].item()), step * math.sin(angle[b].item())
+        for t in range(T):
+            assert corners[b, t, 0].tolist() == [round(x), round(y)], (b, t)
+            x, y = x + vx, y + vy
+            if x < 0 or x > lim: x, vx = min(max(x, 0), lim), -vx
+            if y < 0 or y > lim: y, vy = min(max(y, 0), lim), -vy
+    travelled = corners.diff(dim=1).float().norm(dim=-1).sum(1)
+    assert (travelled > 0.8 * step * (T - 1)).all()           # nothing stalls at a wall: the digits keep moving

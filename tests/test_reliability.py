@@ -24,6 +24,12 @@ def test_command_line_mistakes_are_one_line(args, phrase):
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and phrase in proc.stderr and proc.stderr.startswith("lvd: error:"), proc.stderr
 
+def test_unreadable_notebook_in_out_is_one_line(tmp_path):
+    (tmp_path / "01_neural_odes.ipynb").write_text('{"cells": [')             # a truncated copy: source or not?
+    proc = _lvd("course", "--only", "01", "--out", str(tmp_path))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "cannot tell whether" in proc.stderr, proc.stderr
+    assert (tmp_path / "01_neural_odes.ipynb").read_text() == '{"cells": ['  # left as it was
+
 def test_outside_a_checkout_is_one_line(tmp_path):
     proc = _lvd("course", cwd=tmp_path)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "clone of the repository" in proc.stderr, proc.stderr
