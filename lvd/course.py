@@ -53,6 +53,10 @@ def _execute(nb, out, cwd, parameters: dict | None = None, kernel_name: str | No
     started = []
     class Recorded(KernelManager):   # papermill's client starts and stops the kernel; we keep a handle for Ctrl-C
         def __init__(self, **kwargs): super().__init__(**kwargs); started.append(self)
+        async def _async_interrupt_kernel(self):
+            # jupyter_client interrupts every kernel it shuts down; a kernel that is between messages then logs
+            # "KeyboardInterrupt caught in kernel" on our stderr. The chapter has finished (or is being killed): skip it.
+            if not self.shutting_down: await super()._async_interrupt_kernel()
     with tempfile.TemporaryDirectory(prefix="lvd-kernel-") as sockets:   # IPC socket files live here, not in cwd
         config = Config(KernelManager=dict(transport="ipc", ip=str(Path(sockets) / "kernel"))) if os.name == "posix" else Config()
         try:

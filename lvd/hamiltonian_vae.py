@@ -184,7 +184,7 @@ def generate(model: HamiltonianVAE, content: torch.Tensor | None, action, T: int
     """Videos from the prior's motion: `(q, p) ~ N(0, I)` in each `action`'s subspace, content from real videos
     `(B, T', C, S, S)` (the posterior mean), or, with `content=None`, from the prior too, `z ~ N(0, I)`."""
     T = check_count(T, "T")
-    action = torch.as_tensor(action)
+    action = check_labels(torch.atleast_1d(torch.as_tensor(action)), model.n_actions, "action")
     device = next(model.parameters()).device
     if content is None: z = torch.randn(len(action), model.content_dim, generator=generator).to(device)
     else: z, _, _, _ = model.posterior(content, torch.zeros(len(content), dtype=torch.long, device=content.device))

@@ -124,3 +124,9 @@ def test_generate_draws_the_asked_action_from_the_prior_with_the_content_asked_f
     prior = generate(m, None, k, T, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(prior, m.decode(m.rollout((z0, m.place(s0, k)), torch.arange(T, dtype=torch.float32))))
     with pytest.raises(ValueError, match="action"): generate(m, None, torch.tensor([9]), T)
+    with pytest.raises(TypeError, match="integer action"): generate(m, None, 1.5, T)
+    # a property the code cannot copy: an operator that turns by 2 pi / 8 per frame draws frame 8 as frame 0
+    rotation_start_(m.operator, 8, noise=0)
+    v = generate(m, x, k, 9, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(v[:, 8], v[:, 0], atol=1e-4, rtol=0)
+    assert (v[:, 2] - v[:, 0]).abs().max() > 1e-3                        # and it does move in between
