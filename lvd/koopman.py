@@ -152,7 +152,7 @@ def fit_koopman(model: KoopmanAE, videos: torch.Tensor, steps: int, horizon: int
 
 @torch.no_grad()
 def block_spectrum(model: KoopmanAE, frames: torch.Tensor) -> dict:
-    "For a rotation-scaling model: each block's mu, |omega| and its share of the latent energy on `frames` (B, 1, S, S)."
+    "For a rotation-scaling model: each block's mu, |omega| and its share of the latent energy on `frames` (B, C, S, S)."
     if not isinstance(model.K, RotationScaling): raise TypeError("block_spectrum needs a model with operator='blocks'")
     z = model.encode_frames(frames).view(len(frames), -1, 2)
     energy = z.pow(2).sum(-1).mean(0)
