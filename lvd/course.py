@@ -6,7 +6,7 @@
 from __future__ import annotations
 import argparse, json, os, re, shutil, signal, sys, tempfile, time
 from pathlib import Path
-from .core import PROFILES, replacing, resolve_profile
+from .core import PROFILES, check_count, replacing, resolve_profile
 
 # %% auto #0
 __all__ = ['WIDGET_NOTE', 'RUN_TIME', 'find_repo_root', 'chapter_id', 'find_chapters', 'UsageError', 'run_chapter',
@@ -67,8 +67,10 @@ def _execute(nb, out, cwd, parameters: dict | None = None, kernel_name: str | No
             for km in started:   # interrupted too: no kernel outlives its chapter
                 if km.has_kernel: km.shutdown_kernel(now=True)
 
-def run_chapter(nb, out_dir, profile: str = "quick", kernel_name: str | None = None) -> dict:
+def run_chapter(nb, out_dir, profile: str = "quick", kernel_name: str | None = None, seed: int = 0) -> dict:
     """Execute chapter `nb` with papermill under `profile` into `out_dir`; return its row of the results table.
+    A `seed` other than 0 is handed to the chapter as its `seed` parameter (chapters that train use it for the
+    models' initialisation and minibatch order; their data stay fixed) and is written into the row.
     The chapter runs in a staging folder inside `out_dir`; what it wrote (the executed copy, its results file)
     replaces the previous files in `out_dir` only once it has finished, ok or failed. Interrupted (Ctrl-C), it
     leaves `out_dir` as it was and raises `KeyboardInterrupt`."""
@@ -77,11 +79,13 @@ def run_chapter(nb, out_dir, profile: str = "quick", kernel_name: str | None = N
     shutil.rmtree(stage, ignore_errors=True); stage.mkdir(parents=True)
     os.environ.setdefault("LVD_PLAIN_PROGRESS", "1")
     os.environ["LVD_ROOT"] = str(nb.resolve().parent.parent)  # the checkout this chapter belongs to
+    seed = check_count(seed, "seed", minimum=0)
     row = dict(chapter=nb.stem, profile=profile, device=None, status="ok", wall_s=None, metrics={}, error=None)
+    if seed: row["seed"] = seed
     t0 = time.perf_counter()
     try:
         try:
-            _execute(nb, stage / nb.name, stage, dict(profile=profile, out_dir=str(stage)), kernel_name)
+            _execute(nb, stage / nb.name, stage, dict(profile=profile, out_dir=str(stage), **({"seed": seed} if seed else {})), kernel_name)
         except Exception as e:  # papermill raises PapermillExecutionError with the failing cell's error
             if getattr(e, "ename", "") == "KeyboardInterrupt": raise KeyboardInterrupt from e   # Ctrl-C reached the kernel
             row.update(status="failed", error=f"{type(e).__name__}: {getattr(e, 'ename', '')} {getattr(e, 'evalue', e)}".strip())
@@ -163,22 +167,27 @@ def check_out_folder(out, root=None) -> Path:
     return out
 
 def run_course(profile: str = "quick", only=None, out="executed", record: bool | None = None,
-               replace_failed: bool = False) -> list[dict]:
+               replace_failed: bool = False, seed: int = 0) -> list[dict]:
     """Execute the chapters under `profile` into `out`, write the results table there, record it for `cpu`/`full`;
-    return the rows. Ctrl-C stops the chapter that is running: the chapters before it are kept and recorded, its
+    return the rows. A `seed` other than 0 goes to every chapter (see `run_chapter`) and is never recorded: the
+    records in `results/` hold seed 0, the numbers the prose quotes. Ctrl-C stops the chapter that is running: the chapters before it are kept and recorded, its
     previous executed copy stays, one line says so, and `KeyboardInterrupt` is raised again."""
     from tqdm.auto import tqdm
     profile = resolve_profile(profile)
     try: chapters = find_chapters(only=only)
     except ValueError as e: raise UsageError(str(e)) from None
     out = check_out_folder(out)
+    try: seed = check_count(seed, "--seed", minimum=0)
+    except (TypeError, ValueError) as e: raise UsageError(str(e)) from None
+    if seed and record: raise UsageError("a run with --seed other than 0 is not recorded: results/ holds seed 0, the numbers the prose quotes")
+    record = False if seed else record
     rows, stopped = [], None
     bar = tqdm(chapters, desc=f"lvd course ({profile})", unit="chapter", disable=None)  # None: off without a terminal
     try:
         for nb in bar:
             bar.set_postfix_str(nb.stem)
             stopped = nb.stem
-            row = run_chapter(nb, out, profile)
+            row = run_chapter(nb, out, profile, seed=seed)
             rows.append(row); stopped = None
             bar.write(f"{row['status']:>6s}  {nb.stem:<28s} {row['wall_s']:>8.1f} s  " +
                       ", ".join(f"{k}={_fmt(v)}" for k, v in list(row["metrics"].items())[:3]) + (f"  {row['error']}" if row["error"] else ""))
@@ -406,6 +415,7 @@ def main(argv=None) -> int:
     c.add_argument("--out", default="executed", help="folder for executed notebooks and results (default: executed)")
     c.add_argument("--no-record", action="store_true", help="do not merge cpu/full results into results/<profile>.json")
     c.add_argument("--record-failures", action="store_true", help="let a failed chapter replace its recorded ok row")
+    c.add_argument("--seed", type=int, default=0, help="training seed for the chapters that train (default 0; others are not recorded)")
     sub.add_parser("readme", help="write README.md from nbs/index.ipynb and each chapter's run-time line from results/")
     d = sub.add_parser("docs", help="process executed notebooks for the Quarto site")
     d.add_argument("--executed", default="executed", help="folder that `lvd course` wrote")
@@ -415,7 +425,8 @@ def main(argv=None) -> int:
         try: find_repo_root()
         except FileNotFoundError as e: raise UsageError(f"{e}; run lvd inside a clone of the repository") from None
         if a.cmd == "course":
-            rows = run_course(a.profile, a.only, a.out, record=False if a.no_record else None, replace_failed=a.record_failures)
+            rows = run_course(a.profile, a.only, a.out, record=False if a.no_record else None, replace_failed=a.record_failures,
+                              seed=a.seed)
             print(f"results: {Path(a.out) / 'results.md'}")
             return int(any(r["status"] != "ok" for r in rows))
         if a.cmd == "readme":

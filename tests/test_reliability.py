@@ -18,11 +18,28 @@ def _lvd(*args, cwd=ROOT, **kw):
     (["course", "--out", "nbs"], "source notebooks"),
     (["course", "--out", "settings.ini"], "is a file"),
     (["docs", "--executed", "no-such-folder"], "run `lvd course` first"),
+    (["course", "--seed", "-1"], "expected --seed >= 0"),
+    (["course", "--seed", "one"], "invalid int value"),
     (["nonsense"], "invalid choice")])
 def test_command_line_mistakes_are_one_line(args, phrase):
     proc = _lvd(*args)
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and phrase in proc.stderr and proc.stderr.startswith("lvd: error:"), proc.stderr
+
+def test_seed_reaches_the_chapter_and_is_never_recorded(tmp_path, monkeypatch):
+    import lvd.course as course
+    from lvd.course import UsageError, find_chapters, run_chapter, run_course
+    given = []
+    def fake_execute(nb, out, cwd, parameters=None, kernel_name=None):
+        given.append(parameters); Path(out).write_text("{}")
+    monkeypatch.setattr(course, "_execute", fake_execute)
+    nb = find_chapters(only=["01"])[0]
+    row = run_chapter(nb, tmp_path, "quick", seed=3)
+    assert given[-1]["seed"] == 3 and row["seed"] == 3
+    row = run_chapter(nb, tmp_path, "quick")                  # seed 0: the chapter's own default, nothing injected
+    assert "seed" not in given[-1] and "seed" not in row
+    with pytest.raises(UsageError, match="not recorded"): run_course("cpu", ["01"], tmp_path / "other", record=True, seed=1)
+    assert len(given) == 2                                    # refused before anything ran
 
 def test_unreadable_notebook_in_out_is_one_line(tmp_path):
     (tmp_path / "01_neural_odes.ipynb").write_text('{"cells": [')             # a truncated copy: source or not?
