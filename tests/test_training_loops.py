@@ -1,0 +1,65 @@
+"""Training loops checked by value: the loss of the first step, recomputed by hand from the same random draws (which
+videos, which window, which frames are scored, at which times, with which terms and weights). A target read one frame
+late, a time off by one, a dropped or re-weighted term changes the number. One step each, on tiny models."""
+import pytest, torch
+import torch.nn.functional as F
+from lvd.datasets import random_windows
+from lvd.disentangled import DisentangledODE, fit_disentangled
+from lvd.latent_ode import LatentODE, fit_latent_ode
+
+def _first_loss(fit_fn, model, *args, **kw):
+    "The loss `fit_fn` reports for its first step (computed before any update), with the model's weights as they were."
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    hist = fit_fn(model, *args, steps=1, **kw)
+    model.load_state_dict(state)
+    return hist[0] if isinstance(hist, list) else hist["loss"][0]
+
+@pytest.mark.parametrize("include_t0, perm_weight", [(False, 0.0), (True, 0.0), (False, 0.7)])
+def test_fit_disentangled_scores_the_frames_it_says_at_their_times(include_t0, perm_weight):
+    torch.manual_seed(0)
+    m = DisentangledODE(n_in=2, latent_dim=2, appearance_dim=3, size=16, width=8, hidden=8, field_width=8)
+    with torch.no_grad():                                  # a model whose frames change visibly with time
+        m.dynamics.bias[2:] += 1.0
+        for p in list(m.decoder.parameters())[-2:]: p *= 20
+    videos = torch.rand(5, 9, 1, 16, 16)
+    n_out, batch, n_times, seed = 5, 3, 3, 4
+    got = _first_loss(fit_disentangled, m, None, n_out, batch_size=batch, n_times=n_times, perm_weight=perm_weight,
+                      include_t0=include_t0, seed=seed, videos=videos, desc="test")
+    g = torch.Generator().manual_seed(seed)
+    clips = random_windows(videos, 2 + n_out, batch, g)
+    idx = torch.sort(torch.randperm(n_out, generator=g)[:n_times]).values           # frames after the context, 0-based
+    frames, times = 2 + idx, (idx + 1).float()                                      # frame 2 + k is k + 1 after frame 1
+    if include_t0: frames, times = torch.cat([torch.tensor([1]), frames]), torch.cat([torch.zeros(1), times])
+    m.train()
+    with torch.no_grad():
+        a, s0 = m.encode(clips[:, :2])
+        want = F.binary_cross_entropy_with_logits(m.decode_logits(m.latent_path(s0, times), a), clips[:, frames]).item()
+        if perm_weight:
+            perm = torch.randperm(2, generator=g)
+            if (perm == torch.arange(2)).all(): perm = perm.roll(1)
+            want += perm_weight * ((m.encode(clips[:, perm])[0] - a) ** 2).sum(-1).mean().item()
+    assert got == pytest.approx(want, rel=1e-7)   # the same operations in the same order: equal to float precision
+
+@pytest.mark.parametrize("match, latent_reg", [(0.0, 0.0), (0.0, 0.3), (0.5, 1e-5)])
+def test_fit_latent_ode_scores_frame_k_at_time_k(match, latent_reg):
+    torch.manual_seed(0)
+    t = torch.linspace(0, 0.7, 8)
+    m = LatentODE(latent_dim=2, dt=0.1, size=16, width=4)
+    with torch.no_grad():
+        for p in list(m.ae.parameters())[-2:]: p *= 20
+    videos = torch.rand(4, 8, 1, 16, 16)
+    batch, n_times, seed = 3, 4, 2
+    got = _first_loss(fit_latent_ode, m, t, videos, batch_size=batch, n_times=n_times, match=match, latent_reg=latent_reg,
+                      seed=seed, desc="test")
+    g = torch.Generator().manual_seed(seed)
+    clips = videos[torch.randint(4, (batch,), generator=g)]
+    idx = torch.sort(torch.randperm(7, generator=g)[:n_times] + 1).values              # frames 1..7, never frame 0
+    dec = lambda z: m.ae.decode(z.flatten(0, 1)).unflatten(0, z.shape[:2])
+    m.train()
+    with torch.no_grad():
+        z = m.latent_path(clips[:, :2], 0.1, idx * 0.1)                                # frame k sits k dt after frame 0
+        want = ((dec(z) - clips[:, idx]) ** 2).mean() + latent_reg * (z ** 2).mean()
+        if match:
+            z_enc = m.ae.encode(clips[:, idx].flatten(0, 1)).unflatten(0, z.shape[:2])
+            want += ((dec(z_enc) - clips[:, idx]) ** 2).mean() + match * ((z - z_enc) ** 2).mean()
+    assert got == pytest.approx(want.item(), rel=1e-7)   # the same operations in the same order: equal to float precision
