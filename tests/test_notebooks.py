@@ -35,6 +35,19 @@ def test_chapter_writes_results(quick_course, chapter):
     assert rec["chapter"] == chapter and rec["profile"] == "quick"
     assert rec["metrics"], f"{chapter} wrote no metrics"
 
+def test_a_second_quick_run_writes_the_same_metrics(quick_course, tmp_path):
+    "Two runs of the same chapters give byte-identical metric sections (the wall times are kept apart, in `timings`)."
+    import os, subprocess
+    from conftest import ROOT
+    env = dict(os.environ, LVD_THREADS=os.environ.get("LVD_THREADS", "2"))
+    proc = subprocess.run(["lvd", "course", "--profile", "quick", "--only", "02", "06", "--out", str(tmp_path)], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for chapter in ("02_autoencoders", "06_koopman_ae"):
+        again = json.loads((tmp_path / f"{chapter}.json").read_text())["metrics"]
+        first = json.loads((quick_course["out"] / f"{chapter}.json").read_text())["metrics"]
+        assert json.dumps(again) == json.dumps(first), chapter
+
 def test_nothing_written_into_nbs(root):
     stray = [p.name for p in (root / "nbs").iterdir() if p.suffix not in (".ipynb",) and not p.name.startswith(".")]
     assert stray == [], f"chapters must write into out_dir, not nbs/: {stray}"
@@ -64,3 +77,57 @@ def test_quick_metrics_within_measured_bounds(quick_course, chapter):
     for name, (lo, hi) in QUICK_BOUNDS[chapter].items():
         assert name in metrics, f"{chapter} no longer reports {name!r}"
         assert lo <= metrics[name] <= hi, f"{chapter}: {name} = {metrics[name]:.4g}, outside [{lo}, {hi}]"
+
+# Trained models under `quick`: each check compares the model with a baseline of the same run (or a property the chapter
+# states), with the range measured over five training seeds (`lvd course --profile quick --seed N`, N = 0..4, on
+# 2026-12-02; data, judges and texture features fixed) and the bound set with a margin beyond the worst seed. Quick models
+# are small: several chapters' quick models do not beat the black frame, so their checks catch gross breakage only.
+QUICK_TRAINED = [
+    # chapter, what is checked, check(metrics) -> bool, measured over seeds 0-4
+    ("01_neural_odes", "the ODE extrapolates the spiral: relative test MSE < 0.4",
+     lambda r: r["spiral_test_rel"] < 0.4, "0.049-0.153"),
+    ("01_neural_odes", "the ODE beats the MLP of time beyond the training window by 2x",
+     lambda r: r["spiral_test_rel"] < 0.5 * r["mlp_spiral_test_rel"], "ratio 0.04-0.17"),
+    ("01_neural_odes", "the 4-d ODE on held-out trajectories: relative MSE beyond the window < 0.85 (the mean: 1)",
+     lambda r: r["multi_heldout_test_window_rel"] < 0.85, "0.30-0.54"),
+    ("02_autoencoders", "the sigmoid autoencoder without encoding collapses to the black frame (within 1%)",
+     lambda r: abs(r["collapse_sigmoid_mse"] / r["black_mse"] - 1) < 0.01, "0.01601-0.01602 vs 0.01601"),
+    ("02_autoencoders", "the d = 2 autoencoder reconstructs better than the black frame",
+     lambda r: r["d2_noreg_mse"] < 0.97 * r["black_mse"], "ratio 0.903-0.938"),
+    ("02_autoencoders", "the d = 8 code holds the ball's position: R^2 > 0.45",
+     lambda r: r["d8_noreg_r2"] > 0.45, "0.68-0.80"),
+    ("03_latent_ode", "the latent ODE beats copy-last on its training horizon",
+     lambda r: r["ode_mse_train_horizon"] < 0.6 * r["copy_mse_train_horizon"], "ratio 0.46-0.49"),
+    ("03_latent_ode", "the latent ODE beats the black frame on its training horizon",
+     lambda r: r["ode_mse_train_horizon"] < 0.99 * r["black_mse_train_horizon"], "ratio 0.91-0.97"),
+    ("03_latent_ode", "and beyond it, in PSNR, by 0.2 dB",
+     lambda r: r["ode_psnr_extrapolated"] > r["black_psnr_extrapolated"] + 0.2, "+0.43 to +0.87 dB"),
+    ("04_disentangled_ode", "2 -> 18 PSNR above 12.5 dB (noise or grey: 5-8 dB; the quick model is below black, 16.98)",
+     lambda r: r["d1_2to18_psnr"] > 12.5, "13.45-14.62"),
+    ("04_disentangled_ode", "forecast at half steps scores like the whole steps (one continuous path): within 0.6 dB",
+     lambda r: abs(r["halfstep_psnr"] - r["d1_2to18_psnr"]) < 0.6, "-0.22 to -0.25 dB"),
+    ("06_koopman_ae", "the Koopman AE (blocks) beats the black frame over 20 steps by 20%",
+     lambda r: r["KAE blocks: 20-step MSE"] < 0.8 * r["all-black MSE"], "ratio 0.43-0.64"),
+    ("06_koopman_ae", "so does the dense K",
+     lambda r: r["KAE dense K: 20-step MSE"] < 0.8 * r["all-black MSE"], "ratio 0.41-0.61"),
+    ("07_dynamic_vae", "the digit judge (seed fixed) is accurate on held-out digits",
+     lambda r: r["judge accuracy (held-out digits 0-4)"] > 0.85, "0.93"),
+    ("07_dynamic_vae", "the Dynamic VAE's digits are closer to real ones than VAE + VAR's (Frechet distance)",
+     lambda r: r["digits Fréchet (judge features): Dynamic VAE"] < 0.95 * r["digits Fréchet (judge features): VAE + VAR"], "ratio 0.48-0.88"),
+    ("07_dynamic_vae", "the DVAE's transition A is stable and not trivial: largest |eigenvalue| in [0.6, 0.85]",
+     lambda r: 0.6 <= r["DVAE digits: largest |eigenvalue| of A"] <= 0.85, "0.717-0.737"),
+    ("08_sprites", "the action judge is far above chance (1/9) on test characters",
+     lambda r: r["action judge: test accuracy"] > 0.6, "0.74-0.94"),
+    ("10_hamiltonian_vae", "image-to-sequence PSNR above 13.5 dB for both families (gross breakage only: the quick "
+     "model is below the black frame in SSIM)",
+     lambda r: min(r["H: image-to-sequence PSNR"], r["skew-H: image-to-sequence PSNR"]) > 13.5, "14.86-16.27"),
+]
+
+@pytest.mark.parametrize("chapter, what, check, measured", QUICK_TRAINED, ids=[f"{c[:2]}: {w[:40]}" for c, w, *_ in QUICK_TRAINED])
+def test_quick_trained_metrics_pass_their_measured_checks(quick_course, chapter, what, check, measured):
+    skip_without_sprites(chapter)
+    metrics = quick_course["rows"][chapter]["metrics"]
+    try: ok = check(metrics)
+    except KeyError as e: pytest.fail(f"{chapter} no longer reports {e}")
+    assert ok, f"{chapter}: {what} fails (measured over seeds 0-4: {measured}); metrics: {metrics}"
+
