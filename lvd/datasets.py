@@ -263,16 +263,22 @@ def digit_cycles(images: torch.Tensor, labels: torch.Tensor, n: int, T: int, cyc
     return images[pick][:, :, None], torch.as_tensor(cycle)[phase]
 
 # %% ../nbs/07_dynamic_vae.ipynb #7c9b6f64
+def _mask_shape(shape) -> tuple[int, ...]:
+    "A mask shape (..., H, W) of whole numbers >= 1, or one clear error."
+    shape = tuple(shape) if isinstance(shape, (tuple, list, torch.Size)) else (shape,)
+    if len(shape) < 2: raise ValueError(f"expected a mask shape (..., H, W), got {shape}")
+    return tuple(check_count(n, "every entry of a mask shape") for n in shape)
+
 def salt_pepper_mask(shape, keep: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
     "A float mask of `shape` (..., H, W): every pixel observed (1) with probability `keep`, independently."
     if not 0 < keep <= 1: raise ValueError(f"expected 0 < keep <= 1, got {keep}")
-    return (torch.rand(shape, generator=generator) < keep).float()
+    return (torch.rand(_mask_shape(shape), generator=generator) < keep).float()
 
 def rectangle_mask(shape, cover: float = 0.5, generator: torch.Generator | None = None) -> torch.Tensor:
     "A float mask of `shape` (..., H, W) that hides (0) one axis-aligned rectangle of `cover` of the area per frame, at a random place."
     if not 0 <= cover < 1: raise ValueError(f"expected 0 <= cover < 1, got {cover}")
+    shape = _mask_shape(shape)
     *lead, H, W = shape
-    if H < 1 or W < 1: raise ValueError(f"expected a mask shape (..., H, W) with H, W >= 1, got {tuple(shape)}")
     mask = torch.ones(shape).reshape(-1, H, W)
     h = max(1, round(H * math.sqrt(cover))); w = min(W, round(cover * H * W / h))
     for m in mask:

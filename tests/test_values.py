@@ -93,3 +93,22 @@ def test_load_checkpoint_checks_keys_and_class(tmp_path):
     with pytest.raises(ValueError, match="list.pt"): load_checkpoint(tmp_path / "list.pt", nn.Linear)
     with pytest.raises(ValueError, match="Linear"): load_checkpoint(tmp_path / "m.pt", nn.Bilinear)
     with pytest.raises(FileNotFoundError, match="no file"): load_checkpoint(tmp_path / "none.pt", nn.Linear)
+
+@pytest.mark.parametrize("make", ["salt_pepper_mask", "rectangle_mask"])
+def test_mask_shapes_are_checked(make):
+    import lvd.datasets as d
+    f = getattr(d, make)
+    with pytest.raises(TypeError, match="whole number"): f((2, 4.0, 4))
+    with pytest.raises(ValueError, match=r"\(\.\.\., H, W\)"): f((3,))
+    with pytest.raises(ValueError, match=">= 1"): f((2, 0, 4))
+    m = f((2, 3, 8, 6), 0.5, generator=torch.Generator().manual_seed(0))
+    assert m.shape == (2, 3, 8, 6) and set(m.unique().tolist()) <= {0.0, 1.0}
+
+def test_salt_pepper_keeps_the_asked_fraction_and_rectangle_hides_one_block():
+    from lvd.datasets import rectangle_mask, salt_pepper_mask
+    m = salt_pepper_mask((100, 50, 50), 0.3, generator=torch.Generator().manual_seed(0))
+    assert m.mean().item() == pytest.approx(0.3, abs=0.005)
+    r = rectangle_mask((4, 20, 20), 0.25, generator=torch.Generator().manual_seed(1))
+    for frame in r:                                                   # a 10 x 10 block of zeros in each frame
+        rows, cols = (frame == 0).nonzero(as_tuple=True)
+        assert (frame == 0).sum() == 100 and rows.max() - rows.min() == 9 and cols.max() - cols.min() == 9
