@@ -112,3 +112,122 @@ def test_salt_pepper_keeps_the_asked_fraction_and_rectangle_hides_one_block():
     for frame in r:                                                   # a 10 x 10 block of zeros in each frame
         rows, cols = (frame == 0).nonzero(as_tuple=True)
         assert (frame == 0).sum() == 100 and rows.max() - rows.min() == 9 and cols.max() - cols.min() == 9
+
+# --- public functions that had no value test (audit of every module's __all__) ---
+import os, random
+import numpy as np
+import torch.nn.functional as F
+from lvd.core import by_profile, get_device, progress, resolve_profile, set_seed
+from lvd.autoencoder import ConvAutoencoder, pca, reconstruct
+from lvd.dvae import DynamicVAE, synthesize_video
+from lvd.judges import FrameClassifier, as_clip_image, fit_classifier, judge, judge_probabilities
+from lvd.koopman import KoopmanAE, block_spectrum
+from lvd.metrics import centre_of_mass
+from lvd.ode import extrapolation_report
+from lvd.sprites import cache_folder
+from lvd.video import CopyLast, model_device
+
+def test_by_profile_resolve_profile_and_get_device():
+    cfg = dict(quick=dict(n=1), cpu=dict(n=2), full=dict(n=3))
+    assert [by_profile(p, **cfg).n for p in ("quick", "cpu", "full")] == [1, 2, 3]
+    assert resolve_profile("auto") == ("full" if torch.cuda.is_available() else "cpu") and resolve_profile("quick") == "quick"
+    assert get_device("cpu") == torch.device("cpu")
+    assert get_device() == torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+def test_set_seed_seeds_python_numpy_and_torch():
+    draw = lambda: (random.random(), float(np.random.rand()), torch.rand(1).item())
+    set_seed(3); a = draw(); set_seed(3); b = draw(); set_seed(4); c = draw()
+    assert a == b and all(x != y for x, y in zip(a, c))
+
+def test_progress_yields_everything_and_prints_one_plain_line(monkeypatch, capsys):
+    monkeypatch.setenv("LVD_PLAIN_PROGRESS", "1")
+    assert list(progress(range(3), desc="demo")) == [0, 1, 2]
+    captured = capsys.readouterr()
+    lines = [l for l in (captured.out + captured.err).splitlines() if l.strip()]
+    assert len(lines) == 1 and "demo" in lines[0] and "3/3" in lines[0]
+
+def test_reconstruct_and_pca():
+    torch.manual_seed(0)
+    m = ConvAutoencoder(latent_dim=2, size=16, width=4, hidden=8).eval()
+    v = torch.rand(2, 3, 1, 16, 16)
+    with torch.no_grad(): raw = m.decode(m.encode(v.flatten(0, 1))).view(v.shape)
+    assert torch.allclose(reconstruct(m, v, clamp=False), raw, atol=1e-6)
+    assert torch.allclose(reconstruct(m, v), raw.clamp(0, 1), atol=1e-6) and not torch.equal(raw, raw.clamp(0, 1))
+    z = torch.tensor([[1.0, 0.0], [-1.0, 0.0], [0.0, 0.1], [0.0, -0.1]]) + torch.tensor([5.0, -2.0])
+    proj, basis = pca(z, 1)
+    assert torch.allclose(proj.abs(), torch.tensor([[1.0], [1.0], [0.0], [0.0]]), atol=1e-6)
+    assert torch.allclose(basis[0], torch.tensor([5.0, -2.0]))                     # centred on the mean
+    assert torch.equal(pca(z, 1, basis)[0], proj)                                   # the same axes again
+    padded, _ = pca(z, 3)
+    assert padded.shape == (4, 3) and torch.equal(padded[:, 2], torch.zeros(4))
+    assert torch.allclose(padded[:, 1].abs(), torch.tensor([0.0, 0.0, 0.1, 0.1]), atol=1e-6)
+
+def test_synthesize_video_stacks_the_seeded_stream():
+    torch.manual_seed(0)
+    m = DynamicVAE(n=3, size=16, width=4).eval()
+    h0 = m.start(torch.rand(2, m.window, 1, 16, 16))
+    with torch.no_grad():
+        want = torch.stack(list(m.synthesize(h0, 4, torch.Generator().manual_seed(5))), 1)
+        got = synthesize_video(m, h0, 4, seed=5)
+    assert torch.equal(got, want) and not torch.equal(got, synthesize_video(m, h0, 4, seed=6))
+
+def test_judge_chunks_and_probabilities():
+    torch.manual_seed(0)
+    m = FrameClassifier(4, channels=1, size=16, width=4, n_features=8).eval()
+    x = torch.rand(7, 1, 16, 16)
+    feats, classes = judge(m, x, batch_size=3)
+    with torch.no_grad(): logits = m(x)
+    assert torch.equal(classes, logits.argmax(1)) and feats.shape[0] == 7
+    assert torch.allclose(judge(m, x, batch_size=512)[0], feats, atol=1e-6)
+    clips = torch.rand(5, 2, 1, 8, 8)                       # a judge of clips reads as_clip_image(clips)
+    jm = FrameClassifier(3, channels=as_clip_image(clips).shape[1], size=as_clip_image(clips).shape[-1], width=4, n_features=8).eval()
+    with torch.no_grad(): want = jm(as_clip_image(clips)).softmax(1)
+    for bs in (2, 256):
+        assert torch.allclose(judge_probabilities(jm, clips, batch_size=bs), want, atol=1e-6)
+
+def test_fit_classifier_first_loss_is_the_cross_entropy_of_its_batch():
+    torch.manual_seed(0)
+    m = FrameClassifier(3, size=16, width=4, n_features=8)
+    frames, labels = torch.rand(10, 1, 16, 16), torch.arange(10) % 3
+    state = {k: v.clone() for k, v in m.state_dict().items()}
+    got = fit_classifier(m, frames, labels, 1, batch_size=4, shift=2, seed=7)[0]
+    m.load_state_dict(state); m.train()
+    g = torch.Generator().manual_seed(7)
+    i = torch.randint(10, (4,), generator=g)
+    dy, dx = torch.randint(-2, 3, (2,), generator=g).tolist()
+    with torch.no_grad(): want = F.cross_entropy(m(torch.roll(frames[i], (dy, dx), (2, 3))), labels[i]).item()
+    assert got == pytest.approx(want, rel=1e-6)
+
+def test_block_spectrum_reads_the_blocks():
+    torch.manual_seed(0)
+    m = KoopmanAE(n_blocks=2, size=16).eval()
+    with torch.no_grad(): m.K.mu.copy_(torch.tensor([-0.1, 0.2])); m.K.omega.copy_(torch.tensor([-0.5, 1.0]))
+    frames = torch.rand(6, 1, 16, 16)
+    spec = block_spectrum(m, frames)
+    assert torch.allclose(spec["mu"], torch.tensor([-0.1, 0.2])) and torch.allclose(spec["omega"], torch.tensor([0.5, 1.0]))
+    with torch.no_grad(): z = m.encode_frames(frames).view(6, 2, 2)
+    energy = z.pow(2).sum(-1).mean(0)
+    assert torch.allclose(spec["share"], energy / energy.sum(), atol=1e-6)
+
+def test_extrapolation_report_by_hand():
+    truth = torch.arange(10.0).view(5, 2)
+    pred = truth.clone(); pred[3:] += 0.1
+    rep = extrapolation_report(truth, pred, 3)
+    assert rep["train_mse"] == 0 and rep["test_mse"] == pytest.approx(0.01, rel=1e-5)
+    assert rep["test_rel"] == pytest.approx(0.01 / truth.var(0).mean().item(), rel=1e-5)      # variance 10 per coordinate
+    with pytest.raises(ValueError, match="n_train"): extrapolation_report(truth, pred, 5)
+
+def test_cache_folder_model_device_and_centre_of_mass(monkeypatch, tmp_path):
+    assert cache_folder(tmp_path / "c") == tmp_path / "c"
+    monkeypatch.setenv("LVD_CACHE", str(tmp_path / "env"))
+    assert cache_folder() == tmp_path / "env"
+    monkeypatch.delenv("LVD_CACHE")
+    assert cache_folder() == __import__("pathlib").Path("~/.cache/lvd").expanduser()
+    assert model_device(CopyLast()) == torch.device("cpu")
+    assert model_device(ConvAutoencoder(latent_dim=2, size=16, width=4, hidden=8)) == torch.device("cpu")
+    class OnMeta: device = "meta"
+    assert model_device(OnMeta()) == torch.device("meta")
+    frame = torch.zeros(1, 1, 8, 8); frame[0, 0, 2, 5] = 1.0                   # row 2, column 5
+    assert centre_of_mass(frame).tolist() == [[5.0, 2.0]]
+    frame[0, 0, 6, 1] = 3.0                                                      # weighted by intensity
+    assert centre_of_mass(frame)[0].tolist() == pytest.approx([(5 + 3 * 1) / 4, (2 + 3 * 6) / 4])
