@@ -231,3 +231,57 @@ def test_cache_folder_model_device_and_centre_of_mass(monkeypatch, tmp_path):
     assert centre_of_mass(frame).tolist() == [[5.0, 2.0]]
     frame[0, 0, 6, 1] = 3.0                                                      # weighted by intensity
     assert centre_of_mass(frame)[0].tolist() == pytest.approx([(5 + 3 * 1) / 4, (2 + 3 * 6) / 4])
+
+# --- the Dynamic VAE's training and its texture baseline, after mutants survived there ---
+from lvd.dvae import LinearDynamicTexture, fit_dvae, fit_var
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_fit_dvae_first_step_is_the_models_loss_on_the_first_sample(masked):
+    torch.manual_seed(0)
+    m = DynamicVAE(n=3, size=16, width=4, masked=masked)
+    frames = torch.rand(4, 2, 1, 16, 16)
+    mask = (torch.rand(4, 2, 1, 16, 16, generator=torch.Generator().manual_seed(1)) < 0.6).float()
+    calls = []
+    def sample(step):
+        calls.append(step)
+        return (frames, mask) if masked else frames
+    state = {k: v.clone() for k, v in m.state_dict().items()}
+    torch.manual_seed(3); hist = fit_dvae(m, sample, 1, sigma2=5.0, lam=7.0)
+    m.load_state_dict(state); m.train()
+    torch.manual_seed(3)
+    with torch.no_grad(): want = m.loss(frames, mask if masked else None, 5.0, 7.0)
+    assert calls == [0]
+    for k in ("total", "reconstruction", "kl", "stationarity"):
+        assert hist[k][0] == pytest.approx(want[k].item(), rel=1e-6), k
+    assert hist["total"][0] == pytest.approx(hist["reconstruction"][0] + hist["kl"][0] + 7.0 * hist["stationarity"][0], rel=1e-5)
+
+def test_masked_squared_error_counts_observed_pixels_only():
+    from lvd.dvae import _masked_sse
+    pred, target = torch.full((2, 1, 1, 2, 2), 0.5), torch.zeros(2, 1, 1, 2, 2)
+    mask = torch.tensor([1.0, 0.0, 1.0, 0.0]).view(1, 1, 1, 2, 2).expand(2, -1, -1, -1, -1)
+    assert _masked_sse(pred, target, None).tolist() == [4.0, 4.0]      # 4 pixels x 4 x 0.25 (frames on [-1, 1])
+    assert _masked_sse(pred, target, mask).tolist() == [2.0, 2.0]
+
+def test_fit_var_uses_the_unbiased_residual_covariance():
+    h_prev = torch.tensor([[1.0], [2.0], [3.0], [4.0]], dtype=torch.float64)
+    resid = torch.tensor([[0.3], [-0.1], [-0.4], [0.2]], dtype=torch.float64)
+    h_next = 0.5 * h_prev + resid
+    A, B = fit_var(h_prev, h_next, max_gain=None)
+    a = (h_prev * h_next).sum() / (h_prev ** 2).sum()                          # least squares without intercept
+    r = h_next - a * h_prev
+    assert A.item() == pytest.approx(a.item(), rel=1e-6)                       # returned in float32
+    assert (B @ B.T).item() == pytest.approx(((r ** 2).sum() / 3).item(), rel=1e-5)   # divided by N - 1 = 3, not 4 or 5
+
+def test_decoders_clamp_to_the_unit_interval():
+    torch.manual_seed(0)
+    m = DynamicVAE(n=3, size=16, width=4)
+    h = 50 * torch.randn(4, 3)
+    with torch.no_grad(): raw, out = m.decode_frames(h), m.decode(h)
+    assert raw.min() < 0 and raw.max() > 1                                      # the test needs both sides to bite
+    assert torch.equal(out, raw.clamp(0, 1))
+    g = torch.Generator().manual_seed(0)
+    videos = torch.rand(2, 10, 1, 8, 8, generator=g)
+    lds = LinearDynamicTexture(n=3); lds.fit(videos)
+    h = 100 * torch.randn(5, 3)
+    raw, out = lds.decode_frames(h), lds.decode(h)
+    assert raw.min() < 0 and raw.max() > 1 and torch.equal(out, raw.clamp(0, 1))
