@@ -1,6 +1,7 @@
 """Training loops checked by value: the loss of the first step, recomputed by hand from the same random draws (which
 videos, which window, which frames are scored, at which times, with which terms and weights). A target read one frame
 late, a time off by one, a dropped or re-weighted term changes the number. One step each, on tiny models."""
+import math
 import pytest, torch
 import torch.nn.functional as F
 from lvd.datasets import random_windows
@@ -14,10 +15,10 @@ def _first_loss(fit_fn, model, *args, **kw):
     model.load_state_dict(state)
     return hist[0] if isinstance(hist, list) else hist["loss"][0]
 
-@pytest.mark.parametrize("include_t0, perm_weight", [(False, 0.0), (True, 0.0), (False, 0.7)])
-def test_fit_disentangled_scores_the_frames_it_says_at_their_times(include_t0, perm_weight):
+@pytest.mark.parametrize("include_t0, perm_weight, n_in", [(False, 0.0, 2), (True, 0.0, 2), (False, 0.7, 3)])
+def test_fit_disentangled_scores_the_frames_it_says_at_their_times(include_t0, perm_weight, n_in):
     torch.manual_seed(0)
-    m = DisentangledODE(n_in=2, latent_dim=2, appearance_dim=3, size=16, width=8, hidden=8, field_width=8)
+    m = DisentangledODE(n_in=n_in, latent_dim=2, appearance_dim=3, size=16, width=8, hidden=8, field_width=8)
     with torch.no_grad():                                  # a model whose frames change visibly with time
         m.dynamics.bias[2:] += 1.0
         for p in list(m.decoder.parameters())[-2:]: p *= 20
@@ -26,24 +27,24 @@ def test_fit_disentangled_scores_the_frames_it_says_at_their_times(include_t0, p
     got = _first_loss(fit_disentangled, m, None, n_out, batch_size=batch, n_times=n_times, perm_weight=perm_weight,
                       include_t0=include_t0, seed=seed, videos=videos, desc="test")
     g = torch.Generator().manual_seed(seed)
-    clips = random_windows(videos, 2 + n_out, batch, g)
+    clips = random_windows(videos, n_in + n_out, batch, g)
     idx = torch.sort(torch.randperm(n_out, generator=g)[:n_times]).values           # frames after the context, 0-based
-    frames, times = 2 + idx, (idx + 1).float()                                      # frame 2 + k is k + 1 after frame 1
-    if include_t0: frames, times = torch.cat([torch.tensor([1]), frames]), torch.cat([torch.zeros(1), times])
+    frames, times = n_in + idx, (idx + 1).float()                                   # frame n_in + k is k + 1 after the last input
+    if include_t0: frames, times = torch.cat([torch.tensor([n_in - 1]), frames]), torch.cat([torch.zeros(1), times])
     m.train()
     with torch.no_grad():
-        a, s0 = m.encode(clips[:, :2])
+        a, s0 = m.encode(clips[:, :n_in])
         want = F.binary_cross_entropy_with_logits(m.decode_logits(m.latent_path(s0, times), a), clips[:, frames]).item()
-        if perm_weight:
-            perm = torch.randperm(2, generator=g)
-            if (perm == torch.arange(2)).all(): perm = perm.roll(1)
+        if perm_weight:                                       # three inputs: the shuffle must come from the loop's generator
+            perm = torch.randperm(n_in, generator=g)
+            if (perm == torch.arange(n_in)).all(): perm = perm.roll(1)
             want += perm_weight * ((m.encode(clips[:, perm])[0] - a) ** 2).sum(-1).mean().item()
     assert got == pytest.approx(want, rel=1e-7)   # the same operations in the same order: equal to float precision
 
 @pytest.mark.parametrize("match, latent_reg", [(0.0, 0.0), (0.0, 0.3), (0.5, 1e-5)])
 def test_fit_latent_ode_scores_frame_k_at_time_k(match, latent_reg):
     torch.manual_seed(0)
-    t = torch.linspace(0, 0.7, 8)
+    t = torch.linspace(0.3, 1.0, 8)                        # not from 0: times must count from the first frame
     m = LatentODE(latent_dim=2, dt=0.1, size=16, width=4)
     with torch.no_grad():
         for p in list(m.ae.parameters())[-2:]: p *= 20
@@ -108,3 +109,53 @@ def test_hamiltonian_vae_loss_draws_its_masks_and_reference_frames_from_the_gene
         torch.manual_seed(5)                            # the sampling noise (reparameterisation) is global: fixed
         return m.loss(x, a, generator=torch.Generator().manual_seed(seed))["loss"].item()
     assert loss(1) == loss(1) and loss(1) != loss(2)
+
+# Every fit_* wrapper hands its steps, learning rate, clipping and label to `lvd.core.fit` (and chooses the schedule the
+# chapter describes): a wrapper that drops one trains with fit's default and no shape or loss test notices.
+import lvd.autoencoder, lvd.disentangled, lvd.dvae, lvd.hamiltonian_vae, lvd.judges, lvd.koopman, lvd.latent_ode, lvd.ode
+from lvd.dvae import DynamicVAE, FrameVAE, fit_dvae, fit_frame_vae
+from lvd.ode import TimeMLP, fit_time_mlp
+
+WRAPPERS = {   # name: (module, call(model-free), expected extra keyword arguments of fit)
+    "fit_neural_ode": (lvd.ode, lambda **kw: fit_neural_ode(NeuralODE(dim=2, width=8), torch.linspace(0, 1, 12), _v(3, 12, 2), 3, batch_time=4, **kw), {}),
+    "fit_time_mlp": (lvd.ode, lambda desc, **kw: fit_time_mlp(TimeMLP(width=8), torch.linspace(0, 1, 12), _v(12, 2), 3, **kw),
+                     {"desc": "MLP of time"}),     # no label of its own
+    "fit_autoencoder": (lvd.autoencoder, lambda **kw: fit_autoencoder(ConvAutoencoder(latent_dim=2, size=16, width=4, hidden=8), _v(3, 4, 1, 16, 16), 3, **kw),
+                        {"schedule": "constant"}),
+    "fit_latent_ode": (lvd.latent_ode, lambda **kw: fit_latent_ode(LatentODE(latent_dim=2, dt=0.1, size=16, width=4), torch.linspace(0, 0.7, 8), _v(3, 8, 1, 16, 16), 3, n_times=2, **kw), {}),
+    "fit_disentangled": (lvd.disentangled, lambda **kw: fit_disentangled(DisentangledODE(n_in=2, latent_dim=2, appearance_dim=3, size=16, width=8, hidden=8, field_width=8),
+                                                                         None, 4, 3, n_times=2, videos=_v(3, 9, 1, 16, 16), **kw), {}),
+    "fit_koopman": (lvd.koopman, lambda **kw: fit_koopman(KoopmanAE(n_blocks=2, size=16), _v(3, 9, 1, 16, 16), 3, horizon=3, **kw), {}),
+    "fit_dvae": (lvd.dvae, lambda **kw: fit_dvae(DynamicVAE(n=3, size=16, width=4), lambda s: _v(2, 2, 1, 16, 16), 3, **kw),
+                 {"lr_scale": {"dynamics.": 10.0}}),
+    "fit_frame_vae": (lvd.dvae, lambda **kw: fit_frame_vae(FrameVAE(n=3, size=16, width=4), lambda s: _v(2, 1, 16, 16), 3, **kw), {}),
+    "fit_hamiltonian_vae": (lvd.hamiltonian_vae, lambda **kw: fit_hamiltonian_vae(HamiltonianVAE(n_actions=1, d=2, content_dim=4, size=16, width=4, features=8, channels=1),
+                                                                                  _v(3, 8, 1, 16, 16), 3, **kw), {}),
+    "fit_classifier": (lvd.judges, lambda **kw: fit_classifier(FrameClassifier(3, size=16, width=4, n_features=8), _v(6, 1, 16, 16), torch.arange(6) % 3, 3, **kw), {}),
+}
+
+@pytest.mark.parametrize("name", sorted(WRAPPERS))
+def test_wrapper_hands_its_settings_to_fit(name, monkeypatch):
+    module, call, extra = WRAPPERS[name]
+    seen = {}
+    def fake_fit(model, step_loss, steps, **kw):
+        seen.update(kw, steps=steps, loss=float(step_loss(0)))
+        return [seen["loss"]] * steps
+    monkeypatch.setattr(module, "fit", fake_fit)
+    call(lr=0.0123, clip=0.77, desc="label")
+    assert seen["steps"] == 3 and seen["lr"] == 0.0123 and seen["clip"] == 0.77
+    assert seen["desc"] == extra.get("desc", "label")
+    for k, v in extra.items(): assert seen[k] == v, (k, seen.get(k))
+    assert math.isfinite(seen["loss"])
+
+@pytest.mark.parametrize("name", ["fit_frame_vae"])
+def test_fit_frame_vae_first_step_is_the_vaes_loss(name):
+    torch.manual_seed(0)
+    m = FrameVAE(n=3, size=16, width=4)
+    frames = _v(4, 1, 16, 16)
+    state = {k: v.clone() for k, v in m.state_dict().items()}
+    torch.manual_seed(3); got = fit_frame_vae(m, lambda s: frames, 1, sigma2=3.0)[0]
+    m.load_state_dict(state); m.train()
+    torch.manual_seed(3)
+    with torch.no_grad(): want = m.loss(frames, 3.0)["total"].item()
+    assert got == pytest.approx(want, rel=1e-6)
