@@ -139,7 +139,7 @@ def test_wrapper_hands_its_settings_to_fit(name, monkeypatch):
     module, call, extra = WRAPPERS[name]
     seen = {}
     def fake_fit(model, step_loss, steps, **kw):
-        seen.update(kw, steps=steps, loss=float(step_loss(0)))
+        seen.update(kw, steps=steps, loss=step_loss(0).item())
         return [seen["loss"]] * steps
     monkeypatch.setattr(module, "fit", fake_fit)
     call(lr=0.0123, clip=0.77, desc="label")

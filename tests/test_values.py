@@ -285,3 +285,67 @@ def test_decoders_clamp_to_the_unit_interval():
     h = 100 * torch.randn(5, 3)
     raw, out = lds.decode_frames(h), lds.decode(h)
     assert raw.min() < 0 and raw.max() > 1 and torch.equal(out, raw.clamp(0, 1))
+
+# --- more survivors of the mutation run ---
+from lvd.dmd import DMD
+from lvd.hamiltonian_vae import HamiltonianVAE
+from lvd.koopman import alpha_schedule
+from lvd.nets import FrameDecoder, FrameEncoder
+from lvd.dvae import DynamicLayer, FrameVAE, var_rollout
+from lvd.ode import NeuralODE
+from torchdiffeq import odeint
+
+def test_video_decoders_clamp_to_the_unit_interval():
+    videos = torch.rand(2, 12, 1, 6, 6, generator=torch.Generator().manual_seed(0))
+    dmd = DMD.from_videos(videos, rank=4)
+    snaps = 5 * torch.randn(3, 36, dtype=torch.float64)
+    assert (snaps.min() < 0) and (snaps.max() > 1)
+    assert torch.equal(dmd.decode(snaps), snaps.unflatten(-1, (1, 6, 6)).clamp(0, 1))
+    torch.manual_seed(0)
+    m = HamiltonianVAE(n_actions=2, d=2, content_dim=4, size=16, width=4, features=8, channels=1).eval()
+    z, states = 30 * torch.randn(2, 4), 30 * torch.randn(2, 3, 2 * 2 * 2)
+    with torch.no_grad(): raw, out = m.render(z, states), m.decode((z, states))
+    assert raw.min() < 0 and raw.max() > 1 and torch.equal(out, raw.clamp(0, 1))
+
+def test_dynamic_texture_synthesis_is_its_var_decoded():
+    videos = torch.rand(3, 12, 1, 6, 6, generator=torch.Generator().manual_seed(0))
+    lds = LinearDynamicTexture(n=3); lds.fit(videos)
+    start = videos[:, 0]
+    got = lds.synthesize(start, 5, torch.Generator().manual_seed(4))
+    want = lds.decode_frames(var_rollout(lds.encode_frames(start), lds.A, lds.B, 5, torch.Generator().manual_seed(4))).clamp(0, 1)
+    assert got.shape == (3, 5, 1, 6, 6) and torch.equal(got, want)
+    assert not torch.equal(got, lds.synthesize(start, 5, torch.Generator().manual_seed(5)))     # the noise is drawn
+
+def test_hamiltonian_vae_config_rebuilds_the_same_model(tmp_path):
+    kw = dict(n_actions=3, d=2, content_dim=4, size=16, width=4, features=8, window=2, kind="skew-H", alpha=0.3,
+              period=None, unit_position=False, channels=1)
+    m = HamiltonianVAE(**kw)
+    assert m.config == kw
+    save_checkpoint(tmp_path / "h.pt", m, m.config)
+    back, _ = load_checkpoint(tmp_path / "h.pt", HamiltonianVAE)
+    assert back.config == kw and all(torch.equal(a, b) for a, b in zip(m.state_dict().values(), back.state_dict().values()))
+
+def test_alpha_schedule_values():
+    steps = 100                                                          # warm-up to 10, ramp to 30, then 0.5
+    assert [alpha_schedule(s, steps) for s in (0, 9, 10, 20, 29, 30, 99)] == pytest.approx([1, 1, 1, 0.75, 0.525, 0.5, 0.5])
+    assert alpha_schedule(20, steps, warmup=0.0, ramp=0.4, final=0.0) == pytest.approx(0.5)
+
+def test_neural_ode_uses_its_solver():
+    torch.manual_seed(0)
+    m = NeuralODE(dim=2, width=8, method="euler")
+    z0, t = torch.randn(3, 2), torch.linspace(0, 1, 4)
+    with torch.no_grad():
+        want = odeint(m.field, z0, t, method="euler").transpose(0, 1)
+        assert torch.allclose(m.rollout(z0, t), want)
+        assert torch.allclose(m.rollout(z0, t, method="rk4"), odeint(m.field, z0, t, method="rk4").transpose(0, 1))
+        assert not torch.allclose(want, odeint(m.field, z0, t, method="rk4").transpose(0, 1))
+
+@pytest.mark.parametrize("width", [4, 8])
+def test_vae_networks_are_the_shared_encoder_and_decoder(width):
+    count = lambda m: sum(p.numel() for p in m.parameters())
+    n, size = 3, 16
+    for masked in (False, True):
+        m = DynamicVAE(n=n, size=size, width=width, masked=masked, window=2)
+        assert count(m) == count(FrameEncoder(2 * (2 if masked else 1), 2 * 2 * n, size, width)) + \
+            count(FrameDecoder(n, 1, size, width)) + count(DynamicLayer(n, 2))
+    assert count(FrameVAE(n=n, size=size, width=width)) == count(FrameEncoder(1, 2 * n, size, width)) + count(FrameDecoder(n, 1, size, width))
