@@ -349,3 +349,37 @@ def test_vae_networks_are_the_shared_encoder_and_decoder(width):
         assert count(m) == count(FrameEncoder(2 * (2 if masked else 1), 2 * 2 * n, size, width)) + \
             count(FrameDecoder(n, 1, size, width)) + count(DynamicLayer(n, 2))
     assert count(FrameVAE(n=n, size=size, width=width)) == count(FrameEncoder(1, 2 * n, size, width)) + count(FrameDecoder(n, 1, size, width))
+
+# --- the last real survivors of the sampled mutation run ---
+from lvd.core import setup
+from lvd.video import score_forecast
+
+def test_setup_on_the_cpu(monkeypatch, capsys):
+    monkeypatch.setenv("LVD_THREADS", "1")
+    profile, dev = setup("quick", seed=4, device="cpu")
+    assert (profile, dev) == ("quick", torch.device("cpu")) and torch.get_num_threads() == 1
+    out = capsys.readouterr().out
+    assert "cpu, 1 threads" in out and "seed: 4" in out and "profile: quick" in out
+
+def test_checkpoints_take_lists_in_their_config_and_old_files_without_a_class(tmp_path):
+    m = nn.Linear(2, 3)
+    save_checkpoint(tmp_path / "m.pt", m, dict(in_features=2, out_features=3), sizes=[1, [2, 3]], names=("a", "b"))
+    _, extra = load_checkpoint(tmp_path / "m.pt", nn.Linear)
+    assert extra == {"sizes": [1, [2, 3]], "names": ["a", "b"]} or extra == {"sizes": [1, [2, 3]], "names": ("a", "b")}
+    with pytest.raises(TypeError, match=r"config"):        # JSON takes a NumPy float; torch.load(weights_only=True) would not
+        save_checkpoint(tmp_path / "x.pt", m, dict(in_features=2, out_features=3, scale=np.float64(0.5)))
+    raw = torch.load(tmp_path / "m.pt", weights_only=True); del raw["class"]
+    torch.save(raw, tmp_path / "old.pt")                          # written before checkpoints named their class
+    back, _ = load_checkpoint(tmp_path / "old.pt", nn.Linear)
+    assert torch.equal(back.weight, m.weight)
+
+def test_a_mask_shape_that_is_one_number_is_refused_clearly():
+    from lvd.datasets import salt_pepper_mask
+    with pytest.raises(ValueError, match=r"\(\.\.\., H, W\)"): salt_pepper_mask(5)
+
+def test_score_forecast_scores_the_frames_right_after_the_context():
+    v = torch.rand(2, 9, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    s = score_forecast(v[:, 3:5], v, 3, ssim=False)                # the true frames 3 and 4, in videos of 9 frames
+    assert s["model"]["mse"] == 0
+    assert s["copy last"]["mse"] == pytest.approx(((v[:, 3:5] - v[:, 2:3]) ** 2).mean().item(), rel=1e-6)
+    assert s["all black"]["mse"] == pytest.approx((v[:, 3:5] ** 2).mean().item(), rel=1e-6)
