@@ -1,6 +1,7 @@
 """Value tests of small public functions, each written after a mutation run (`mutmut run`, see pyproject.toml) showed
 that a one-line change to it passed every test: an exponent, a sign, a reduction axis, a boundary of an input check."""
 import json, math
+from pathlib import Path
 import pytest, torch
 from torch import nn
 from lvd.autoencoder import affine_r2
@@ -383,3 +384,52 @@ def test_score_forecast_scores_the_frames_right_after_the_context():
     assert s["model"]["mse"] == 0
     assert s["copy last"]["mse"] == pytest.approx(((v[:, 3:5] - v[:, 2:3]) ** 2).mean().item(), rel=1e-6)
     assert s["all black"]["mse"] == pytest.approx((v[:, 3:5] ** 2).mean().item(), rel=1e-6)
+
+# --- the Sprites helpers, on a hand-made data set (no layers needed) ---
+from lvd.sprites import Sprites, attribute_grid, clone_sprites
+from lvd.judges import judge_labels
+
+def _fake_sprites(characters):
+    "Every character's 9 clips; each frame's pixels hold (character id mod 251) so a frame says whose it is."
+    ids = torch.tensor([c for c in characters for _ in range(9)])
+    frames = (ids % 251).to(torch.uint8).view(-1, 1, 1, 1, 1).expand(-1, 8, 3, 4, 4).clone()
+    frames[:, 3] = 7                                               # frame 3 differs, to see the frame argument at work
+    clip = torch.arange(len(ids)) % 9
+    attrs = torch.stack([ids // 216, ids // 36 % 6, ids // 6 % 6, ids % 6], 1)
+    return Sprites(frames, clip // 3, clip % 3, attrs, ids)
+
+def test_judge_labels_are_the_class_and_the_four_attributes():
+    data = _fake_sprites([0, 1 * 216 + 2 * 36 + 3 * 6 + 4])
+    labels = judge_labels(data)
+    assert labels["action"].tolist() == list(range(9)) * 2
+    assert labels["skin"].tolist() == [0] * 9 + [1] * 9 and labels["pants"].tolist() == [0] * 9 + [2] * 9
+    assert labels["shirt"].tolist() == [0] * 9 + [3] * 9 and labels["hair"].tolist() == [0] * 9 + [4] * 9
+
+def test_attribute_grid_varies_one_attribute_per_row():
+    base = 2 * 216 + 1 * 36 + 3 * 6 + 5
+    digits = [2, 1, 3, 5]
+    neighbours = {216 * d[0] + 36 * d[1] + 6 * d[2] + d[3] for a in range(4) for v in range(6)
+                  for d in [digits[:a] + [v] + digits[a + 1:]]}
+    data = _fake_sprites(sorted(neighbours))
+    grid = attribute_grid(data, base)
+    assert grid.shape == (4, 6, 3, 4, 4)
+    for a in range(4):
+        for v in range(6):
+            d = digits[:a] + [v] + digits[a + 1:]
+            assert grid[a, v, 0, 0, 0].item() * 255 == pytest.approx((216 * d[0] + 36 * d[1] + 6 * d[2] + d[3]) % 251)
+    assert (attribute_grid(data, base, frame=3) * 255).round().eq(7).all()
+    with pytest.raises(ValueError, match="not in this split"): attribute_grid(data.subset(slice(0, 9)), base)
+
+def test_clone_sprites_runs_a_shallow_git_clone(tmp_path, monkeypatch):
+    import subprocess
+    calls = []
+    def fake_run(cmd, check):
+        calls.append(cmd); (Path(cmd[-1]) / "body").mkdir(parents=True)
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setattr("lvd.sprites.sprites_root", lambda dest: Path(dest))
+    dest = tmp_path / "layers"
+    assert clone_sprites(dest, url="https://example.org/s.git") == dest
+    assert calls == [["git", "clone", "--quiet", "--depth", "1", "https://example.org/s.git", str(dest)]]
+    assert clone_sprites(dest) == dest and len(calls) == 1                 # a clone is there: nothing to do
+    other = tmp_path / "other"; other.mkdir(); (other / "x").write_text("")
+    with pytest.raises(FileExistsError, match="empty"): clone_sprites(other)
