@@ -37,7 +37,8 @@ def test_chapter_writes_results(quick_course, chapter):
 
 def test_a_second_quick_run_writes_the_same_metrics(quick_course, tmp_path):
     "Two runs of the same chapters give byte-identical metric sections (the wall times are kept apart, in `timings`)."
-    import os, subprocess
+    import os, subprocess, torch
+    if torch.cuda.is_available(): pytest.skip("GPU kernels (cuDNN backward) are not deterministic; this checks the CPU run")
     from conftest import ROOT
     env = dict(os.environ, LVD_THREADS=os.environ.get("LVD_THREADS", "2"))
     proc = subprocess.run(["lvd", "course", "--profile", "quick", "--only", "02", "06", "--out", str(tmp_path)], cwd=ROOT,
@@ -102,7 +103,8 @@ QUICK_TRAINED = [
      lambda r: r["ode_mse_train_horizon"] < 0.99 * r["black_mse_train_horizon"], "ratio 0.91-0.97"),
     ("03_latent_ode", "and beyond it, in PSNR, by 0.2 dB",
      lambda r: r["ode_psnr_extrapolated"] > r["black_psnr_extrapolated"] + 0.2, "+0.43 to +0.87 dB"),
-    ("04_disentangled_ode", "2 -> 18 PSNR above 12.5 dB (noise or grey: 5-8 dB; the quick model is below black, 16.98)",
+    ("04_disentangled_ode", "2 -> 18 PSNR above 12.5 dB (noise or grey: 5-8 dB; the quick model is below black, 16.98, "
+     "so a black output passes: gross breakage only)",
      lambda r: r["d1_2to18_psnr"] > 12.5, "13.45-14.62"),
     ("04_disentangled_ode", "forecast at half steps scores like the whole steps (one continuous path): within 0.6 dB",
      lambda r: abs(r["halfstep_psnr"] - r["d1_2to18_psnr"]) < 0.6, "-0.22 to -0.25 dB"),
@@ -118,9 +120,9 @@ QUICK_TRAINED = [
      lambda r: 0.6 <= r["DVAE digits: largest |eigenvalue| of A"] <= 0.85, "0.717-0.737"),
     ("08_sprites", "the action judge is far above chance (1/9) on test characters",
      lambda r: r["action judge: test accuracy"] > 0.6, "0.74-0.94"),
-    ("10_hamiltonian_vae", "image-to-sequence PSNR above 13.5 dB for both families (gross breakage only: the quick "
-     "model is below the black frame in SSIM)",
-     lambda r: min(r["H: image-to-sequence PSNR"], r["skew-H: image-to-sequence PSNR"]) > 13.5, "14.86-16.27"),
+    ("10_hamiltonian_vae", "image-to-sequence PSNR above 14.3 dB for both families (the black frame scores about 13.8 dB "
+     "on Sprites test clips, chapter 11's quick run; the quick model is below it in SSIM)",
+     lambda r: min(r["H: image-to-sequence PSNR"], r["skew-H: image-to-sequence PSNR"]) > 14.3, "14.86-16.27"),
 ]
 
 @pytest.mark.parametrize("chapter, what, check, measured", QUICK_TRAINED, ids=[f"{c[:2]}: {w[:40]}" for c, w, *_ in QUICK_TRAINED])

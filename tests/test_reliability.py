@@ -40,6 +40,10 @@ def test_seed_reaches_the_chapter_and_is_never_recorded(tmp_path, monkeypatch):
     assert "seed" not in given[-1] and "seed" not in row
     with pytest.raises(UsageError, match="not recorded"): run_course("cpu", ["01"], tmp_path / "other", record=True, seed=1)
     assert len(given) == 2                                    # refused before anything ran
+    recorded = course.find_repo_root() / "results" / "cpu.json"
+    before = recorded.read_bytes()
+    rows = run_course("cpu", ["01"], tmp_path / "third", seed=1)    # the default for cpu records; a seed run does not
+    assert len(given) == 3 and rows[0]["seed"] == 1 and recorded.read_bytes() == before
 
 def test_unreadable_notebook_in_out_is_one_line(tmp_path):
     (tmp_path / "01_neural_odes.ipynb").write_text('{"cells": [')             # a truncated copy: source or not?

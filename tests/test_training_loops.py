@@ -34,12 +34,12 @@ def test_fit_disentangled_scores_the_frames_it_says_at_their_times(include_t0, p
     m.train()
     with torch.no_grad():
         a, s0 = m.encode(clips[:, :n_in])
-        want = F.binary_cross_entropy_with_logits(m.decode_logits(m.latent_path(s0, times), a), clips[:, frames]).item()
+        want = F.binary_cross_entropy_with_logits(m.decode_logits(m.latent_path(s0, times), a), clips[:, frames])
         if perm_weight:                                       # four inputs (24 shuffles): it must come from the loop's generator
             perm = torch.randperm(n_in, generator=g)
             if (perm == torch.arange(n_in)).all(): perm = perm.roll(1)
-            want += perm_weight * ((m.encode(clips[:, perm])[0] - a) ** 2).sum(-1).mean().item()
-    assert got == pytest.approx(want, rel=1e-7)   # the same operations in the same order: equal to float precision
+            want = want + perm_weight * ((m.encode(clips[:, perm])[0] - a) ** 2).sum(-1).mean()   # float32, as the loop adds it
+    assert got == pytest.approx(want.item(), rel=1e-7)   # the same operations in the same order: equal to float precision
 
 @pytest.mark.parametrize("match, latent_reg", [(0.0, 0.0), (0.0, 0.3), (0.5, 1e-5)])
 def test_fit_latent_ode_scores_frame_k_at_time_k(match, latent_reg):
@@ -145,6 +145,7 @@ def test_wrapper_hands_its_settings_to_fit(name, monkeypatch):
     call(lr=0.0123, clip=0.77, desc="label")
     assert seen["steps"] == 3 and seen["lr"] == 0.0123 and seen["clip"] == 0.77
     assert seen["desc"] == extra.get("desc", "label")
+    assert seen.get("schedule", "cosine") == extra.get("schedule", "cosine")       # fit's default unless the chapter says
     for k, v in extra.items(): assert seen[k] == v, (k, seen.get(k))
     assert math.isfinite(seen["loss"])
 
