@@ -57,7 +57,13 @@ def _execute(nb, out, cwd, parameters: dict | None = None, kernel_name: str | No
             # jupyter_client interrupts every kernel it shuts down; a kernel that is between messages then logs
             # "KeyboardInterrupt caught in kernel" on our stderr. The chapter has finished (or is being killed): skip it.
             if not self.shutting_down: await super()._async_interrupt_kernel()
-    with tempfile.TemporaryDirectory(prefix="lvd-kernel-") as sockets:   # IPC socket files live here, not in cwd
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            # The kernel's own stderr (native-library noise at teardown, a crash's last words) goes to a log beside the
+            # executed notebook, not into the runner's one line per chapter.
+            kw.setdefault("stderr", kernel_log)
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+    log_path = Path(out).with_suffix(".kernel.log")
+    with tempfile.TemporaryDirectory(prefix="lvd-kernel-") as sockets, open(log_path, "w") as kernel_log:
         config = Config(KernelManager=dict(transport="ipc", ip=str(Path(sockets) / "kernel"))) if os.name == "posix" else Config()
         try:
             pm.execute_notebook(str(nb), str(out), parameters=parameters or {}, cwd=str(cwd), kernel_name=kernel_name,
@@ -66,6 +72,7 @@ def _execute(nb, out, cwd, parameters: dict | None = None, kernel_name: str | No
         finally:
             for km in started:   # interrupted too: no kernel outlives its chapter
                 if km.has_kernel: km.shutdown_kernel(now=True)
+    if log_path.stat().st_size == 0: log_path.unlink()              # nothing said: no file
 
 def run_chapter(nb, out_dir, profile: str = "quick", kernel_name: str | None = None, seed: int = 0) -> dict:
     """Execute chapter `nb` with papermill under `profile` into `out_dir`; return its row of the results table.

@@ -177,3 +177,17 @@ def test_sprites_build_in_bounded_memory():
             f"build_sprites({SPRITES!r}, 32); print(re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))")
     peak_kb = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=600).stdout)
     assert peak_kb < 2 * 1024 ** 2, f"building the 32-pixel Sprites set peaked at {peak_kb / 1024:.0f} MB"
+
+def test_kernel_stderr_goes_to_a_log_not_to_the_console(tmp_path, capfd):
+    "Native-library noise a kernel prints on its own stderr (at teardown, say) lands beside the executed notebook."
+    import nbformat
+    from lvd.course import _execute
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os; os.write(2, b'zmq-like noise\\n'); x = 1")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    src = tmp_path / "demo.ipynb"; nbformat.write(nb, src)
+    _execute(src, tmp_path / "demo-run.ipynb", tmp_path)
+    assert "zmq-like noise" not in capfd.readouterr().err
+    assert "zmq-like noise" in (tmp_path / "demo-run.kernel.log").read_text()
+    nb.cells[0].source = "x = 1"; nbformat.write(nb, src)
+    _execute(src, tmp_path / "quiet.ipynb", tmp_path)
+    assert not (tmp_path / "quiet.kernel.log").exists()                 # a kernel that said nothing leaves no file
