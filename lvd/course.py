@@ -104,6 +104,7 @@ def run_chapter(nb, out_dir, profile: str = "quick", kernel_name: str | None = N
             if rec.get("paper"): row["paper"] = rec["paper"]
             if rec.get("timings"): row["timings"] = rec["timings"]
         else: (out_dir / results_file.name).unlink(missing_ok=True)   # no stale numbers beside a new copy
+        (out_dir / f"{nb.stem}.kernel.log").unlink(missing_ok=True)   # nor an old kernel's log (a new one moves in below)
         for f in stage.iterdir():
             if (out_dir / f.name).is_dir(): shutil.rmtree(out_dir / f.name)
             os.replace(f, out_dir / f.name)

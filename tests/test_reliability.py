@@ -34,7 +34,9 @@ def test_seed_reaches_the_chapter_and_is_never_recorded(tmp_path, monkeypatch):
         given.append(parameters); Path(out).write_text("{}")
     monkeypatch.setattr(course, "_execute", fake_execute)
     nb = find_chapters(only=["01"])[0]
+    (tmp_path / "01_neural_odes.kernel.log").write_text("an earlier kernel's words")
     row = run_chapter(nb, tmp_path, "quick", seed=3)
+    assert not (tmp_path / "01_neural_odes.kernel.log").exists()     # a quiet run leaves no stale log behind
     assert given[-1]["seed"] == 3 and row["seed"] == 3
     row = run_chapter(nb, tmp_path, "quick")                  # seed 0: the chapter's own default, nothing injected
     assert "seed" not in given[-1] and "seed" not in row
