@@ -14,7 +14,8 @@ from .hamiltonian import HamiltonianOperator
 from .video import rollout_times
 
 # %% auto #0
-__all__ = ['rotation_start_', 'HamiltonianVAE', 'image_to_sequence', 'swap_motion', 'generate', 'fit_hamiltonian_vae']
+__all__ = ['rotation_start_', 'HamiltonianVAE', 'image_to_sequence', 'swap_motion', 'generate', 'other_clips',
+           'fit_hamiltonian_vae']
 
 # %% ../nbs/10_hamiltonian_vae.ipynb #4dfad61f
 def rotation_start_(op: HamiltonianOperator, period: float, noise: float = 0.01) -> HamiltonianOperator:
@@ -142,16 +143,24 @@ class HamiltonianVAE(nn.Module):
         if self.unit_position: q = q / q.norm(dim=-1, keepdim=True).clamp_min(1e-6)
         return self.decoder(torch.cat([z[:, None].expand(B, T, -1), q.flatten(-2)], -1))
 
-    def loss(self, frames: torch.Tensor, action, generator: torch.Generator | None = None, horizon: int | None = None) -> dict:
-        """Negative ELBO (eq. 17) per video, with a random reference frame and content read from a random subset of frames.
+    def loss(self, frames: torch.Tensor, action, generator: torch.Generator | None = None, horizon: int | None = None,
+             content: torch.Tensor | None = None) -> dict:
+        """Negative ELBO (eq. 17) per video, with a random reference frame. The content is read from a random subset of
+        the video's own frames, or, given `content` `(B, T', 3, S, S)`, from all of those frames instead (for example
+        one frame of another clip of the same character, which cannot show this clip's motion).
         `horizon > T` scores `horizon` frames of the clip played as a loop (frame `t` is frame `t mod T`)."""
         frames, action = self._check(frames, action)
         B, T, dev = frames.shape[0], frames.shape[1], frames.device
         horizon = T if horizon is None else check_count(horizon, "horizon")
         h = self.features(frames)
-        keep = (torch.rand(B, T, generator=generator) < 0.5).float().to(dev)
-        keep[torch.arange(B), torch.randint(T, (B,), generator=generator)] = 1.0      # at least one frame
-        z_mu, z_lv = self.encode_content(h, keep)
+        if content is None:
+            keep = (torch.rand(B, T, generator=generator) < 0.5).float().to(dev)
+            keep[torch.arange(B), torch.randint(T, (B,), generator=generator)] = 1.0      # at least one frame
+            z_mu, z_lv = self.encode_content(h, keep)
+        else:
+            content = check_input(content, (B, "T'", self.channels, self.size, self.size), "content frames", values=(0, 1),
+                                  dtype=h.dtype)
+            z_mu, z_lv = self.encode_content(self.features(content.to(dev)))
         ref = torch.randint(T, (B,), generator=generator).to(dev)
         s_mu, s_lv = self.encode_motion(h, action, ref)
         z = z_mu + (0.5 * z_lv).exp() * torch.randn_like(z_mu)
@@ -192,18 +201,40 @@ def generate(model: HamiltonianVAE, content: torch.Tensor | None, action, T: int
     return model.decode(model.rollout((z, model.place(s, action.to(device))), torch.arange(T, dtype=z.dtype)))   # place checks the actions
 
 # %% ../nbs/10_hamiltonian_vae.ipynb #556ba652
+def other_clips(character: torch.Tensor, labels: torch.Tensor, index: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """For each video in `index`, a random video of the **same character** with **another label** (all `(N,)` tensors of
+    integers over the data set); a character whose clips all share one label is an error."""
+    character, labels = check_labels(character, name="character"), check_labels(labels, name="labels")
+    check_shape(labels, character.shape, "labels")
+    index = check_labels(torch.atleast_1d(torch.as_tensor(index)), len(character), "index")
+    out = torch.empty_like(index)
+    for n, i in enumerate(index.tolist()):
+        pool = ((character == character[i]) & (labels != labels[i])).nonzero()[:, 0]
+        if len(pool) == 0: raise ValueError(f"character {int(character[i])} has no clip with a label other than {int(labels[i])}")
+        out[n] = pool[torch.randint(len(pool), (1,), generator=generator)]
+    return out
+
 def fit_hamiltonian_vae(model: HamiltonianVAE, data, steps: int, batch_size: int = 32, lr: float = 1e-3, seed: int = 0,
-                        horizon: int | None = None, desc: str = "Hamiltonian VAE", clip: float | None = 1.0) -> list[float]:
+                        horizon: int | None = None, desc: str = "Hamiltonian VAE", clip: float | None = 1.0,
+                        content: str = "own") -> list[float]:
     """Train on random batches of a `lvd.sprites.Sprites` set (videos, 9-way or 3-way action labels), or of a tensor of
-    videos `(N, T, C, S, S)` that all show action 0; return the losses."""
+    videos `(N, T, C, S, S)` that all show action 0; return the losses. `content="own"` reads each video's content from
+    a random subset of its own frames; `content="other clip"` from one random frame of another clip of the same
+    character with another label (`other_clips`; a Sprites set only), so the content cannot carry the motion."""
+    if content not in ("own", "other clip"): raise ValueError(f"expected content 'own' or 'other clip', got {content!r}")
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
     if torch.is_tensor(data):
+        if content != "own": raise ValueError("content='other clip' needs a Sprites set (characters and labels), not a tensor")
         videos = check_frames(data, "videos")
         sequences, labels = (lambda i, device: videos[i].to(device)), torch.zeros(len(videos), dtype=torch.long)
     else:
         sequences, labels = data.sequences, (data.label9 if model.n_actions == 9 else data.action)
     def step_loss(step):
         i = torch.randint(len(labels), (batch_size,), generator=g)
-        return model.loss(sequences(i, device), labels[i].to(device), generator=g, horizon=horizon)["loss"]
+        frames = None
+        if content == "other clip":
+            x = sequences(other_clips(data.character, labels, i, g), device)
+            frames = x[torch.arange(batch_size), torch.randint(x.shape[1], (batch_size,), generator=g)][:, None]
+        return model.loss(sequences(i, device), labels[i].to(device), generator=g, horizon=horizon, content=frames)["loss"]
     return fit(model, step_loss, steps, lr=lr, desc=desc, clip=clip)
