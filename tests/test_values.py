@@ -439,3 +439,62 @@ def test_clone_sprites_runs_a_shallow_git_clone(tmp_path, monkeypatch):
     assert clone_sprites(dest) == dest and len(calls) == 1                 # a clone is there: nothing to do
     other = tmp_path / "other"; other.mkdir(); (other / "x").write_text("")
     with pytest.raises(FileExistsError, match="empty"): clone_sprites(other)
+
+# --- chapter 10: content read from another clip of the same character ---
+import lvd.hamiltonian_vae as hvae
+from lvd.nets import gaussian_kl
+from lvd.hamiltonian_vae import other_clips, fit_hamiltonian_vae
+
+def test_other_clips_draws_the_same_character_with_another_label():
+    ch, lab = torch.tensor([5, 5, 5, 9, 9, 9]), torch.tensor([0, 1, 1, 2, 2, 0])
+    for s in range(20):
+        j = other_clips(ch, lab, torch.arange(6), torch.Generator().manual_seed(s))
+        assert (ch[j] == ch).all() and (lab[j] != lab).all()
+    assert {int(other_clips(ch, lab, [0], torch.Generator().manual_seed(s))[0]) for s in range(30)} == {1, 2}   # every candidate
+    assert other_clips(ch, lab, [3, 4], torch.Generator().manual_seed(0)).tolist() == [5, 5]
+    with pytest.raises(ValueError, match="character 1 has no clip with a label other than 3"):
+        other_clips(torch.tensor([1, 1]), torch.tensor([3, 3]), [0])
+    with pytest.raises(ValueError, match="expected labels of shape"): other_clips(ch, lab[:5], [0])
+
+def _numbered_sprites(n_characters=2):
+    "Sprites whose every pixel of frame t of video v is (10 v + t) / 255: a frame says where it came from."
+    n = 9 * n_characters
+    ids, clip = torch.arange(n) // 9 + 40, torch.arange(n) % 9
+    value = (10 * torch.arange(n)[:, None] + torch.arange(8)).to(torch.uint8)
+    frames = value.view(n, 8, 1, 1, 1).expand(n, 8, 3, 16, 16).clone()
+    return Sprites(frames, clip // 3, clip % 3, torch.zeros(n, 4, dtype=torch.long), ids)
+
+@pytest.mark.parametrize("content", ["own", "other clip"])
+def test_fit_hamiltonian_vae_reads_the_content_where_it_says(monkeypatch, content):
+    data, seen = _numbered_sprites(), []
+    m = HamiltonianVAE(n_actions=9, d=2, content_dim=4, size=16, width=4, features=8)
+    def spy(frames, action, generator=None, horizon=None, content=None):
+        seen.append((frames, action, content)); return {"loss": torch.zeros((), requires_grad=True)}
+    monkeypatch.setattr(m, "loss", spy)
+    monkeypatch.setattr(hvae, "fit", lambda model, step_loss, steps, **kw: [step_loss(s) for s in range(steps)])
+    fit_hamiltonian_vae(m, data, 6, batch_size=5, content=content)
+    assert len(seen) == 6
+    picked_frames = set()
+    for frames, action, c in seen:
+        video = (frames[:, 0, 0, 0, 0] * 255).round().long() // 10
+        assert torch.equal(action, data.label9[video])
+        if content == "own": assert c is None; continue
+        assert c.shape == (5, 1, 3, 16, 16)
+        code = (c[:, 0, 0, 0, 0] * 255).round().long()
+        assert (data.character[code // 10] == data.character[video]).all()          # the same character
+        assert (data.label9[code // 10] != data.label9[video]).all()                # another clip
+        picked_frames |= set((code % 10).tolist())
+    assert content == "own" or len(picked_frames) > 3                                # a random frame, not always the first
+    with pytest.raises(ValueError, match="expected content 'own' or 'other clip'"): fit_hamiltonian_vae(m, data, 1, content="mine")
+
+def test_hamiltonian_vae_loss_reads_the_content_frames_only():
+    torch.manual_seed(0)
+    m = HamiltonianVAE(n_actions=2, d=2, content_dim=4, size=16, width=4, features=8, channels=1)
+    x, a = torch.rand(3, 8, 1, 16, 16, generator=torch.Generator().manual_seed(1)), torch.tensor([0, 1, 1])
+    c = torch.rand(3, 2, 1, 16, 16, generator=torch.Generator().manual_seed(2))
+    kl = lambda v, cc: m.loss(v, a, torch.Generator().manual_seed(0), content=cc)["kl_z"].item()
+    z_mu, z_lv = m.encode_content(m.features(c))
+    assert kl(x, c) == pytest.approx(kl(torch.rand_like(x), c), rel=1e-6)             # the video's own frames do not reach z
+    assert kl(x, c) == pytest.approx(gaussian_kl(z_mu, z_lv).mean().item(), rel=1e-5)  # z from the mean of both content frames
+    assert kl(x, c) != pytest.approx(kl(x, c[:, :1]), rel=1e-5)                     # and from those frames, not others
+    assert kl(x, torch.zeros_like(c)) != pytest.approx(kl(x, torch.ones_like(c)), rel=1e-3)
