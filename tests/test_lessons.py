@@ -33,3 +33,23 @@ def test_every_exercise_has_a_hint(nb):
     assert items, f"{nb.name}: an exercises section without numbered exercises"
     bare = [item.split("\n")[0][:60] for item in items if "Hint" not in item]
     assert not bare, f"{nb.name}: exercises without a hint: {bare}"
+
+def test_chapter_10_results_table_quotes_the_cpu_record():
+    "The cpu columns of chapter 10's results table say what results/cpu.json holds, to the digits they print."
+    from pathlib import Path
+    ROOT = Path(__file__).resolve().parents[1]
+    nb = json.loads((ROOT / "nbs" / "10_hamiltonian_vae.ipynb").read_text())
+    text = next("".join(c["source"]) for c in nb["cells"] if "## What the `cpu` and `full` runs show" in "".join(c["source"]))
+    record = next(r for r in json.loads((ROOT / "results" / "cpu.json").read_text()) if r["chapter"] == "10_hamiltonian_vae")
+    rows = {"image-to-sequence SSIM (16 frames)": "image-to-sequence SSIM", "PSNR (dB)": "image-to-sequence PSNR",
+            "MSE": "image-to-sequence MSE",
+            "unconditional, content of another class: action accuracy": "unconditional accuracy (content from another class)",
+            "... judged as the content video's class": "unconditional judged as the content's class (content from another class)",
+            "unconditional, content from the prior: action accuracy": "unconditional accuracy (content from the prior)",
+            "unconditional, same class (diagnostic): action accuracy": "unconditional accuracy (content of the same class, a diagnostic)"}
+    for label, key in rows.items():
+        line = next(l for l in text.splitlines() if l.startswith(f"| {label} |"))
+        for kind, cell in zip(("H", "skew-H"), line.split("|")[2:4]):
+            printed = cell.strip()
+            value = record["metrics"][f"{kind}: {key}"]
+            assert f"{value:.{len(printed.split('.')[1])}f}" == printed, f"{label}, {kind}: the table says {printed}, the record {value}"
