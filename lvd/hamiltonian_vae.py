@@ -234,7 +234,7 @@ def fit_hamiltonian_vae(model: HamiltonianVAE, data, steps: int, batch_size: int
         i = torch.randint(len(labels), (batch_size,), generator=g)
         frames = None
         if content == "other clip":
-            x = sequences(other_clips(data.character, labels, i, g), device)
-            frames = x[torch.arange(batch_size), torch.randint(x.shape[1], (batch_size,), generator=g)][:, None]
+            j = other_clips(data.character, labels, i, g)
+            frames = data.sequences((j, torch.randint(data.frames.shape[1], (batch_size,), generator=g)), device)[:, None]
         return model.loss(sequences(i, device), labels[i].to(device), generator=g, horizon=horizon, content=frames)["loss"]
     return fit(model, step_loss, steps, lr=lr, desc=desc, clip=clip)
