@@ -9,10 +9,10 @@ from pathlib import Path
 from .core import PROFILES, check_count, replacing, resolve_profile
 
 # %% auto #0
-__all__ = ['WIDGET_NOTE', 'RUN_TIME', 'find_repo_root', 'chapter_id', 'find_chapters', 'UsageError', 'run_chapter',
-           'results_markdown', 'record_results', 'load_results', 'check_out_folder', 'run_course', 'notebook_markdown',
-           'execute_index', 'build_readme', 'site_notebook', 'process_for_docs', 'run_time_line', 'refresh_run_times',
-           'main']
+__all__ = ['REFERENCE_BENCHMARK_S', 'WIDGET_NOTE', 'RUN_TIME', 'find_repo_root', 'chapter_id', 'find_chapters', 'UsageError',
+           'run_chapter', 'results_markdown', 'record_results', 'load_results', 'machine_benchmark', 'slowdown',
+           'check_out_folder', 'run_course', 'notebook_markdown', 'execute_index', 'build_readme', 'site_notebook',
+           'process_for_docs', 'run_time_line', 'refresh_run_times', 'main']
 
 # %% ../nbs/00b_course.ipynb #e4616ee0
 def find_repo_root(start=None) -> Path:
@@ -153,6 +153,38 @@ def load_results(profile: str = "cpu", results_dir=None) -> list[dict]:
     path = results_dir / f"{profile}.json"
     return json.loads(path.read_text()) if path.exists() else []
 
+# %% ../nbs/00b_course.ipynb #f34aba92
+REFERENCE_BENCHMARK_S = 0.35  # seconds of `machine_benchmark()` on the kind of machine the quick budgets were set on
+
+def machine_benchmark(threads: int | None = None, repeats: int = 3) -> float:
+    """Seconds for 20 Adam steps of a small conv autoencoder on 16 images of 3x64x64 on `threads` CPU threads
+    (default `$LVD_THREADS`, else 2), the median of `repeats` tries; the torch thread count is restored afterwards."""
+    import statistics, torch
+    from torch import nn
+    threads = check_count(threads or int(os.environ.get("LVD_THREADS", 0)) or 2, "threads")
+    repeats = check_count(repeats, "repeats")
+    old = torch.get_num_threads(); torch.set_num_threads(threads)
+    try:
+        g = torch.Generator().manual_seed(0)
+        x = torch.rand(16, 3, 64, 64, generator=g)
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            net = nn.Sequential(nn.Conv2d(3, 32, 4, 2, 1), nn.ReLU(), nn.Conv2d(32, 64, 4, 2, 1), nn.ReLU(),
+                                nn.ConvTranspose2d(64, 32, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(32, 3, 4, 2, 1))
+        opt = torch.optim.Adam(net.parameters(), 1e-3)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(20):
+                loss = ((net(x) - x) ** 2).mean(); opt.zero_grad(); loss.backward(); opt.step()
+            times.append(time.perf_counter() - t0)
+        return round(statistics.median(times), 3)
+    finally: torch.set_num_threads(old)
+
+def slowdown(benchmark_s: float) -> float:
+    "How many times slower than the reference machine a machine with this benchmark is (never below 1)."
+    return max(1.0, benchmark_s / REFERENCE_BENCHMARK_S)
+
 # %% ../nbs/00b_course.ipynb #52aef94b
 def check_out_folder(out, root=None) -> Path:
     """`out` as a folder that executed copies may be written to: not a file, writable, and holding no source
@@ -190,12 +222,14 @@ def run_course(profile: str = "quick", only=None, out="executed", record: bool |
     if seed and record: raise UsageError("a run with --seed other than 0 is not recorded: results/ holds seed 0, the numbers the prose quotes")
     record = False if seed else record
     rows, stopped = [], None
+    bench = machine_benchmark()
+    print(f"machine benchmark: {bench:.2f} s ({slowdown(bench):.1f}x the reference machine's {REFERENCE_BENCHMARK_S} s)")
     bar = tqdm(chapters, desc=f"lvd course ({profile})", unit="chapter", disable=None)  # None: off without a terminal
     try:
         for nb in bar:
             bar.set_postfix_str(nb.stem)
             stopped = nb.stem
-            row = run_chapter(nb, out, profile, seed=seed)
+            row = run_chapter(nb, out, profile, seed=seed) | dict(benchmark_s=bench)
             rows.append(row); stopped = None
             bar.write(f"{row['status']:>6s}  {nb.stem:<28s} {row['wall_s']:>8.1f} s  " +
                       ", ".join(f"{k}={_fmt(v)}" for k, v in list(row["metrics"].items())[:3]) + (f"  {row['error']}" if row["error"] else ""))
@@ -382,7 +416,7 @@ def run_time_line(chapter: str, results_dir=None) -> str:
     return (f"{RUN_TIME} " + (f"{_duration(cpu)} under `cpu` on 2 CPU cores (the run the prose discusses)" if cpu is not None
                               else "`cpu` not recorded yet")
             + "; " + (f"{_duration(full)} under `full` on one GPU" if full is not None else "`full` not recorded yet")
-            + " (`auto` picks `full` on a GPU, `cpu` elsewhere); under a minute under `quick`, the smoke test.")
+            + " (`auto` picks `full` on a GPU, `cpu` elsewhere); about a minute or less under `quick`, the smoke test.")
 
 def refresh_run_times(root=None, write: bool = True) -> list[Path]:
     """Put each chapter's `run_time_line` into its opening cell, below the Colab badge (replacing the old line);
