@@ -153,7 +153,7 @@ def load_results(profile: str = "cpu", results_dir=None) -> list[dict]:
     path = results_dir / f"{profile}.json"
     return json.loads(path.read_text()) if path.exists() else []
 
-# %% ../nbs/00b_course.ipynb #f34aba92
+# %% ../nbs/00b_course.ipynb #7e68610c
 REFERENCE_BENCHMARK_S = 0.35  # seconds of `machine_benchmark()` on the kind of machine the quick budgets were set on
 
 def machine_benchmark(threads: int | None = None, repeats: int = 3) -> float:
