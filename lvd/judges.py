@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from .core import check_frames, check_input, check_labels, check_shape, fit, replacing
 
 # %% auto #0
-__all__ = ['FrameClassifier', 'fit_classifier', 'judge', 'order_score', 'JUDGES', 'judge_labels', 'as_clip_image', 'start_anywhere', 'sprite_judges', 'judge_probabilities', 'judge_scores']
+__all__ = ['FrameClassifier', 'fit_classifier', 'judge', 'order_score', 'JUDGES', 'judge_labels', 'as_clip_image', 'start_anywhere', 'sprite_judges', 'judge_probabilities', 'judge_scores', 'judge_generated']
 
 # %% ../nbs/07_dynamic_vae.ipynb #218b53ef
 class FrameClassifier(nn.Module):
@@ -130,3 +130,19 @@ def judge_scores(probs: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
     ent = lambda p: -(p * p.clamp_min(1e-12).log()).sum(-1)
     return {"accuracy": (probs.argmax(1) == labels).float().mean().item(),
             "H(y|x)": ent(probs).mean().item(), "H(y)": ent(probs.mean(0)).item()}
+
+# %% ../nbs/08_sprites.ipynb #04f510c2
+def judge_generated(judges: dict, videos: torch.Tensor, asked, truth: dict, own=None) -> tuple[dict, dict]:
+    """Scores of generated `videos` `(B, T, C, H, W)`: `judge_scores` of the action judge against the `asked` classes,
+    with `own` (the content videos' classes) how often the judge answers that class instead, and each attribute judge's
+    accuracy against `truth[name]` (the content videos' attributes, as `judge_labels` gives them). Returns the scores
+    and every judge's probabilities."""
+    probs = {name: judge_probabilities(j, videos) for name, j in judges.items()}
+    res = judge_scores(probs["action"], asked)
+    if own is not None:
+        own = check_shape(check_labels(own, probs["action"].shape[1], "own"), (len(videos),), "own")
+        res["judged as the content's class"] = (probs["action"].argmax(1) == own).float().mean().item()
+    for name in (n for n in judges if n != "action"):
+        t = check_shape(check_labels(truth[name], probs[name].shape[1], name), (len(videos),), name)
+        res[f"{name} accuracy"] = (probs[name].argmax(1) == t).float().mean().item()
+    return res, probs
