@@ -131,7 +131,7 @@ def judge_scores(probs: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
     return {"accuracy": (probs.argmax(1) == labels).float().mean().item(),
             "H(y|x)": ent(probs).mean().item(), "H(y)": ent(probs.mean(0)).item()}
 
-# %% ../nbs/08_sprites.ipynb #04f510c2
+# %% ../nbs/08_sprites.ipynb #a29dee93
 def judge_generated(judges: dict, videos: torch.Tensor, asked, truth: dict, own=None) -> tuple[dict, dict]:
     """Scores of generated `videos` `(B, T, C, H, W)`: `judge_scores` of the action judge against the `asked` classes,
     with `own` (the content videos' classes) how often the judge answers that class instead, and each attribute judge's
