@@ -223,7 +223,6 @@ def run_course(profile: str = "quick", only=None, out="executed", record: bool |
     record = False if seed else record
     rows, stopped = [], None
     bench = machine_benchmark()
-    print(f"machine benchmark: {bench:.2f} s ({slowdown(bench):.1f}x the reference machine's {REFERENCE_BENCHMARK_S} s)")
     bar = tqdm(chapters, desc=f"lvd course ({profile})", unit="chapter", disable=None)  # None: off without a terminal
     try:
         for nb in bar:
@@ -469,7 +468,9 @@ def main(argv=None) -> int:
         if a.cmd == "course":
             rows = run_course(a.profile, a.only, a.out, record=False if a.no_record else None, replace_failed=a.record_failures,
                               seed=a.seed)
-            print(f"results: {Path(a.out) / 'results.md'}")
+            bench = rows[0]["benchmark_s"] if rows else machine_benchmark()
+            print(f"results: {Path(a.out) / 'results.md'} (machine benchmark {bench:.2f} s, "
+                  f"{slowdown(bench):.1f}x the reference machine's {REFERENCE_BENCHMARK_S} s)")
             return int(any(r["status"] != "ok" for r in rows))
         if a.cmd == "readme":
             build_readme(); print("wrote README.md")

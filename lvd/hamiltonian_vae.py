@@ -144,10 +144,11 @@ class HamiltonianVAE(nn.Module):
         return self.decoder(torch.cat([z[:, None].expand(B, T, -1), q.flatten(-2)], -1))
 
     def loss(self, frames: torch.Tensor, action, generator: torch.Generator | None = None, horizon: int | None = None,
-             content: torch.Tensor | None = None) -> dict:
+             content: torch.Tensor | None = None, content_keep: torch.Tensor | None = None) -> dict:
         """Negative ELBO (eq. 17) per video, with a random reference frame. The content is read from a random subset of
-        the video's own frames, or, given `content` `(B, T', 3, S, S)`, from all of those frames instead (for example
-        one frame of another clip of the same character, which cannot show this clip's motion).
+        the video's own frames, or, given `content` `(B, T', 3, S, S)`, from those frames instead (for example frames of
+        another clip of the same character, which cannot show this clip's motion): all of them, or those where the
+        mask `content_keep` `(B, T')` is true (at least one per video; only those are encoded).
         `horizon > T` scores `horizon` frames of the clip played as a loop (frame `t` is frame `t mod T`)."""
         frames, action = self._check(frames, action)
         B, T, dev = frames.shape[0], frames.shape[1], frames.device
@@ -160,7 +161,14 @@ class HamiltonianVAE(nn.Module):
         else:
             content = check_input(content, (B, "T'", self.channels, self.size, self.size), "content frames", values=(0, 1),
                                   dtype=h.dtype)
-            z_mu, z_lv = self.encode_content(self.features(content.to(dev)))
+            content = content.to(dev)
+            if content_keep is None: z_mu, z_lv = self.encode_content(self.features(content))
+            else:
+                keep = check_shape(torch.as_tensor(content_keep, device=dev), content.shape[:2], "content_keep").bool()
+                if not keep.any(1).all(): raise ValueError("content_keep must keep at least one frame of every video")
+                hc = h.new_zeros(*keep.shape, h.shape[-1])
+                hc[keep] = self.frame_encoder(content[keep])                            # only the kept frames
+                z_mu, z_lv = self.encode_content(hc, keep.to(h.dtype))
         ref = torch.randint(T, (B,), generator=generator).to(dev)
         s_mu, s_lv = self.encode_motion(h, action, ref)
         z = z_mu + (0.5 * z_lv).exp() * torch.randn_like(z_mu)
@@ -219,8 +227,9 @@ def fit_hamiltonian_vae(model: HamiltonianVAE, data, steps: int, batch_size: int
                         content: str = "own") -> list[float]:
     """Train on random batches of a `lvd.sprites.Sprites` set (videos, 9-way or 3-way action labels), or of a tensor of
     videos `(N, T, C, S, S)` that all show action 0; return the losses. `content="own"` reads each video's content from
-    a random subset of its own frames; `content="other clip"` from one random frame of another clip of the same
-    character with another label (`other_clips`; a Sprites set only), so the content cannot carry the motion."""
+    a random subset of its own frames; `content="other clip"` from a random number (1 to T, uniform) of random frames
+    of another clip of the same character with another label (`other_clips`; a Sprites set only), so the content cannot
+    carry the motion."""
     if content not in ("own", "other clip"): raise ValueError(f"expected content 'own' or 'other clip', got {content!r}")
     device = next(model.parameters()).device
     g = torch.Generator().manual_seed(seed)
@@ -232,9 +241,12 @@ def fit_hamiltonian_vae(model: HamiltonianVAE, data, steps: int, batch_size: int
         sequences, labels = data.sequences, (data.label9 if model.n_actions == 9 else data.action)
     def step_loss(step):
         i = torch.randint(len(labels), (batch_size,), generator=g)
-        frames = None
+        frames = keep = None
         if content == "other clip":
-            j = other_clips(data.character, labels, i, g)
-            frames = data.sequences((j, torch.randint(data.frames.shape[1], (batch_size,), generator=g)), device)[:, None]
-        return model.loss(sequences(i, device), labels[i].to(device), generator=g, horizon=horizon, content=frames)["loss"]
+            j, T = other_clips(data.character, labels, i, g), data.frames.shape[1]
+            frames = data.sequences(j, device)
+            rank = torch.rand(batch_size, T, generator=g).argsort(1).argsort(1)       # a random order of each clip's frames
+            keep = rank < torch.randint(1, T + 1, (batch_size, 1), generator=g)       # the first 1..T of them
+        return model.loss(sequences(i, device), labels[i].to(device), generator=g, horizon=horizon, content=frames,
+                          content_keep=keep)["loss"]
     return fit(model, step_loss, steps, lr=lr, desc=desc, clip=clip)

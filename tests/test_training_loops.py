@@ -73,8 +73,16 @@ from lvd.autoencoder import ConvAutoencoder, fit_autoencoder
 from lvd.koopman import KoopmanAE, fit_koopman
 from lvd.hamiltonian_vae import HamiltonianVAE, fit_hamiltonian_vae
 from lvd.judges import FrameClassifier, fit_classifier
+from lvd.dsvae import DSVAE, fit_dsvae
+from lvd.sprites import Sprites
 
 _v = lambda *shape: torch.rand(*shape, generator=torch.Generator().manual_seed(9))
+def _sprites():
+    "Two characters' nine clips each, random 16-pixel frames: a Sprites set small enough for a training step."
+    n, clip = 18, torch.arange(18) % 9
+    frames = (torch.rand(n, 8, 3, 16, 16, generator=torch.Generator().manual_seed(9)) * 255).to(torch.uint8)
+    return Sprites(frames, clip // 3, clip % 3, torch.zeros(n, 4, dtype=torch.long), torch.arange(n) // 9)
+_dsvae = lambda: DSVAE(n_actions=9, static_dim=4, dynamic_dim=2, hidden=8, size=16, width=4, features=8)
 LOOPS = {
     "fit_neural_ode": (lambda: NeuralODE(dim=2, width=8),
                        lambda m, seed: fit_neural_ode(m, torch.linspace(0, 1, 12), _v(6, 12, 2), 2, batch_time=4, batch_size=3, seed=seed)),
@@ -88,6 +96,7 @@ LOOPS = {
                     lambda m, seed: fit_koopman(m, _v(6, 9, 1, 16, 16), 2, horizon=3, batch=3, seed=seed)["loss"]),
     "fit_hamiltonian_vae": (lambda: HamiltonianVAE(n_actions=1, d=2, content_dim=4, size=16, width=4, features=8, channels=1),
                             lambda m, seed: fit_hamiltonian_vae(m, _v(6, 8, 1, 16, 16), 2, batch_size=3, seed=seed)),
+    "fit_dsvae": (_dsvae, lambda m, seed: fit_dsvae(m, _sprites(), 2, batch_size=3, seed=seed)),
     "fit_classifier": (lambda: FrameClassifier(3, size=16, width=4, n_features=8),
                        lambda m, seed: fit_classifier(m, _v(12, 1, 16, 16), torch.arange(12) % 3, 2, batch_size=4, seed=seed)),
 }
@@ -112,7 +121,7 @@ def test_hamiltonian_vae_loss_draws_its_masks_and_reference_frames_from_the_gene
 
 # Every fit_* wrapper hands its steps, learning rate, clipping and label to `lvd.core.fit` (and chooses the schedule the
 # chapter describes): a wrapper that drops one trains with fit's default and no shape or loss test notices.
-import lvd.autoencoder, lvd.disentangled, lvd.dvae, lvd.hamiltonian_vae, lvd.judges, lvd.koopman, lvd.latent_ode, lvd.ode
+import lvd.autoencoder, lvd.disentangled, lvd.dsvae, lvd.dvae, lvd.hamiltonian_vae, lvd.judges, lvd.koopman, lvd.latent_ode, lvd.ode
 from lvd.dvae import DynamicVAE, FrameVAE, fit_dvae, fit_frame_vae
 from lvd.ode import TimeMLP, fit_time_mlp
 
@@ -131,6 +140,7 @@ WRAPPERS = {   # name: (module, call(model-free), expected extra keyword argumen
     "fit_frame_vae": (lvd.dvae, lambda **kw: fit_frame_vae(FrameVAE(n=3, size=16, width=4), lambda s: _v(2, 1, 16, 16), 3, **kw), {}),
     "fit_hamiltonian_vae": (lvd.hamiltonian_vae, lambda **kw: fit_hamiltonian_vae(HamiltonianVAE(n_actions=1, d=2, content_dim=4, size=16, width=4, features=8, channels=1),
                                                                                   _v(3, 8, 1, 16, 16), 3, **kw), {}),
+    "fit_dsvae": (lvd.dsvae, lambda **kw: fit_dsvae(_dsvae(), _sprites(), 3, **kw), {}),
     "fit_classifier": (lvd.judges, lambda **kw: fit_classifier(FrameClassifier(3, size=16, width=4, n_features=8), _v(6, 1, 16, 16), torch.arange(6) % 3, 3, **kw), {}),
 }
 

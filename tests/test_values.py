@@ -468,23 +468,27 @@ def _numbered_sprites(n_characters=2):
 def test_fit_hamiltonian_vae_reads_the_content_where_it_says(monkeypatch, content):
     data, seen = _numbered_sprites(), []
     m = HamiltonianVAE(n_actions=9, d=2, content_dim=4, size=16, width=4, features=8)
-    def spy(frames, action, generator=None, horizon=None, content=None):
-        seen.append((frames, action, content)); return {"loss": torch.zeros((), requires_grad=True)}
+    def spy(frames, action, generator=None, horizon=None, content=None, content_keep=None):
+        seen.append((frames, action, content, content_keep)); return {"loss": torch.zeros((), requires_grad=True)}
     monkeypatch.setattr(m, "loss", spy)
     monkeypatch.setattr(hvae, "fit", lambda model, step_loss, steps, **kw: [step_loss(s) for s in range(steps)])
-    fit_hamiltonian_vae(m, data, 6, batch_size=5, content=content)
-    assert len(seen) == 6
-    picked_frames = set()
-    for frames, action, c in seen:
+    fit_hamiltonian_vae(m, data, 12, batch_size=5, content=content)
+    assert len(seen) == 12
+    picked_frames, counts = set(), []
+    for frames, action, c, keep in seen:
         video = (frames[:, 0, 0, 0, 0] * 255).round().long() // 10
         assert torch.equal(action, data.label9[video])
-        if content == "own": assert c is None; continue
-        assert c.shape == (5, 1, 3, 16, 16)
-        code = (c[:, 0, 0, 0, 0] * 255).round().long()
-        assert (data.character[code // 10] == data.character[video]).all()          # the same character
-        assert (data.label9[code // 10] != data.label9[video]).all()                # another clip
-        picked_frames |= set((code % 10).tolist())
-    assert content == "own" or len(picked_frames) > 3                                # a random frame, not always the first
+        if content == "own": assert c is None and keep is None; continue
+        assert c.shape == (5, 8, 3, 16, 16) and keep.shape == (5, 8) and keep.dtype == torch.bool
+        code = (c[:, :, 0, 0, 0] * 255).round().long()
+        assert (data.character[code // 10] == data.character[video][:, None]).all()   # the same character
+        assert (data.label9[code // 10] != data.label9[video][:, None]).all()           # another clip
+        assert ((code % 10) == torch.arange(8)).all()                                    # its frames, in order
+        assert keep.any(1).all()                                                         # at least one frame read
+        picked_frames |= set(keep.nonzero()[:, 1].tolist()); counts += keep.sum(1).tolist()
+    if content == "other clip":
+        assert picked_frames == set(range(8))                                            # any frame, not always the first
+        assert min(counts) <= 2 and max(counts) >= 7                                     # a random number of frames, 1 to 8
     with pytest.raises(ValueError, match="expected content 'own' or 'other clip'"): fit_hamiltonian_vae(m, data, 1, content="mine")
 
 def test_hamiltonian_vae_loss_reads_the_content_frames_only():
@@ -498,3 +502,75 @@ def test_hamiltonian_vae_loss_reads_the_content_frames_only():
     assert kl(x, c) == pytest.approx(gaussian_kl(z_mu, z_lv).mean().item(), rel=1e-5)  # z from the mean of both content frames
     assert kl(x, c) != pytest.approx(kl(x, c[:, :1]), rel=1e-5)                     # and from those frames, not others
     assert kl(x, torch.zeros_like(c)) != pytest.approx(kl(x, torch.ones_like(c)), rel=1e-3)
+
+def test_hamiltonian_vae_loss_reads_only_the_kept_content_frames():
+    torch.manual_seed(0)
+    m = HamiltonianVAE(n_actions=2, d=2, content_dim=4, size=16, width=4, features=8, channels=1)
+    x, a = torch.rand(3, 8, 1, 16, 16, generator=torch.Generator().manual_seed(1)), torch.tensor([0, 1, 1])
+    c = torch.rand(3, 5, 1, 16, 16, generator=torch.Generator().manual_seed(2))
+    keep = torch.tensor([[1, 0, 0, 1, 0], [0, 0, 0, 0, 1], [1, 1, 1, 1, 1]], dtype=torch.bool)
+    kl = lambda cc, kk=None: m.loss(x, a, torch.Generator().manual_seed(0), content=cc, content_keep=kk)["kl_z"].item()
+    subsets = [c[0, [0, 3]], c[1, [4]], c[2]]                                    # what each row keeps
+    want = torch.stack([m.encode_content(m.features(s[None]))[0][0] for s in subsets]), \
+           torch.stack([m.encode_content(m.features(s[None]))[1][0] for s in subsets])
+    assert kl(c, keep) == pytest.approx(gaussian_kl(*want).mean().item(), rel=1e-5)   # the mean over the kept frames
+    assert kl(c, keep) == pytest.approx(kl(torch.where(keep[..., None, None, None], c, 1 - c), keep), rel=1e-6)
+    assert kl(c, keep) != pytest.approx(kl(c), rel=1e-4)                            # not the mean over all five
+    assert kl(c, torch.ones_like(keep)) == pytest.approx(kl(c), rel=1e-5)           # all kept: no mask at all
+    with pytest.raises(ValueError, match="at least one frame"): kl(c, keep & torch.tensor([True, True, False])[:, None])
+    with pytest.raises(ValueError, match="content_keep"): kl(c, keep[:, :4])
+
+# --- chapter 10b: the DSVAE baseline ---
+from lvd.dsvae import DSVAE, diagonal_kl, fit_dsvae, generate_dsvae
+import lvd.dsvae as dsvae_module
+
+def test_dsvae_prior_reads_only_the_past_codes():
+    "p(z_t | z_<t, k): the prior's prediction for step t moves with z_{t-1}, never with z_t or later codes."
+    torch.manual_seed(0)
+    m = DSVAE(n_actions=3, static_dim=4, dynamic_dim=3, hidden=8, size=16, width=4, features=8)
+    z, a = torch.randn(2, 6, 3), torch.tensor([0, 2])
+    mu, lv, _ = m.prior_path(z, a)
+    z2 = z.clone(); z2[:, 3] += 1.0
+    mu2, lv2, _ = m.prior_path(z2, a)
+    torch.testing.assert_close(mu[:, :4], mu2[:, :4], rtol=0, atol=0)        # steps 0..3 do not see z_3
+    assert not torch.allclose(mu[:, 4], mu2[:, 4])                           # step 4 reads z_3
+    assert not torch.allclose(m.prior_path(z, torch.tensor([1, 2]))[0][:, 0], mu[:, 0])   # and the action
+
+def test_dsvae_loss_adds_its_terms_and_scores_the_looped_clip():
+    torch.manual_seed(0)
+    m = DSVAE(n_actions=2, static_dim=4, dynamic_dim=2, hidden=8, size=16, width=4, features=8, alpha=0.5, channels=1)
+    x, a = torch.rand(3, 8, 1, 16, 16, generator=torch.Generator().manual_seed(1)), torch.tensor([0, 1, 1])
+    torch.manual_seed(3); out = m.loss(x, a, horizon=16)
+    assert out["loss"].item() == pytest.approx((out["sse"] / (2 * 0.5 ** 2) + out["kl_f"] + out["kl_z"]).item(), rel=1e-5)
+    # frames 8..15 of the horizon are frames 0..7 again: scoring 16 frames costs about twice the error of 8
+    torch.manual_seed(3); longer = m.loss(x, a, horizon=16)["sse"].item()
+    torch.manual_seed(3); short = m.loss(x, a)["sse"].item()
+    assert longer > short and longer == pytest.approx(2 * short, rel=0.5)
+    mu, lv = torch.randn(4, 3), torch.randn(4, 3)
+    assert torch.allclose(diagonal_kl(mu, lv, mu, lv), torch.zeros(4), atol=1e-6)        # a posterior equal to its prior
+
+def test_fit_dsvae_reads_the_static_code_from_another_clip(monkeypatch):
+    data, seen = _numbered_sprites(), []
+    m = DSVAE(n_actions=9, static_dim=4, dynamic_dim=2, hidden=8, size=16, width=4, features=8)
+    def spy(frames, action, horizon=None, content=None, content_keep=None):
+        seen.append((frames, action, content, content_keep)); return {"loss": torch.zeros((), requires_grad=True)}
+    monkeypatch.setattr(m, "loss", spy)
+    monkeypatch.setattr(dsvae_module, "fit", lambda model, step_loss, steps, **kw: [step_loss(s) for s in range(steps)])
+    fit_dsvae(m, data, 6, batch_size=5)
+    for frames, action, c, keep in seen:
+        video = (frames[:, 0, 0, 0, 0] * 255).round().long() // 10
+        code = (c[:, :, 0, 0, 0] * 255).round().long()
+        assert torch.equal(action, data.label9[video]) and keep.any(1).all()
+        assert (data.character[code // 10] == data.character[video][:, None]).all()
+        assert (data.label9[code // 10] != data.label9[video][:, None]).all()
+    with pytest.raises(ValueError, match="needs a Sprites set"): fit_dsvae(m, torch.rand(2, 8, 3, 16, 16), 1)
+
+def test_generate_dsvae_draws_the_asked_action_from_the_seeded_prior():
+    torch.manual_seed(0)
+    m = DSVAE(n_actions=3, static_dim=4, dynamic_dim=2, hidden=8, size=16, width=4, features=8).eval()
+    g = lambda: torch.Generator().manual_seed(4)
+    a = generate_dsvae(m, None, [0, 1, 2], 5, g())
+    assert a.shape == (3, 5, 3, 16, 16) and a.min() >= 0 and a.max() <= 1
+    torch.testing.assert_close(generate_dsvae(m, None, [0, 1, 2], 5, g()), a, rtol=0, atol=0)
+    assert not torch.allclose(generate_dsvae(m, None, [1, 1, 2], 5, g())[0], a[0])         # the action reaches the prior
+    with pytest.raises(ValueError, match="action"): generate_dsvae(m, None, [3], 5, g())
