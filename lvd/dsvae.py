@@ -146,14 +146,17 @@ __all__ = ['diagonal_kl', 'DSVAE', 'fit_dsvae', 'generate_dsvae']
 
 # %% ../nbs/10b_dsvae.ipynb #5b5512fa
 def fit_dsvae(model: DSVAE, data, steps: int, batch_size: int = 32, lr: float = 1e-3, seed: int = 0,
-              horizon: int | None = None, desc: str = "DSVAE", clip: float | None = 1.0, content: str = "other clip") -> list[float]:
-    """Train on random batches of a `lvd.sprites.Sprites` set with its 9 classes; return the losses. `content` as in
-    chapter 10's `fit_hamiltonian_vae`: `"other clip"` reads `f` from a random number (1 to T) of frames of another clip
-    of the same character with another class (`other_clips`), `"own"` from the video itself (the paper's way)."""
+              horizon: int | None = None, desc: str = "DSVAE", clip: float | None = 1.0, content: str = "other clip",
+              actions: torch.Tensor | None = None) -> list[float]:
+    """Train on random batches of a `lvd.sprites.Sprites` set; return the losses. The prior reads `actions` (default: the
+    9 classes, `data.label9`). `content` as in chapter 10's `fit_hamiltonian_vae`: `"other clip"` reads `f` from a
+    random number (1 to T) of frames of another clip of the same character with another class (`other_clips`),
+    `"own"` from the video itself (the paper's way)."""
     if content not in ("own", "other clip"): raise ValueError(f"expected content 'own' or 'other clip', got {content!r}")
     if torch.is_tensor(data): raise ValueError("fit_dsvae needs a Sprites set (videos, classes, characters), not a tensor")
     device, g = next(model.parameters()).device, torch.Generator().manual_seed(seed)
     labels, T = data.label9, data.frames.shape[1]
+    actions = labels if actions is None else check_shape(check_labels(actions, model.n_actions, "actions"), labels.shape, "actions")
     def step_loss(step):
         i = torch.randint(len(labels), (batch_size,), generator=g)
         frames = keep = None
@@ -161,7 +164,7 @@ def fit_dsvae(model: DSVAE, data, steps: int, batch_size: int = 32, lr: float = 
             frames = data.sequences(other_clips(data.character, labels, i, g), device)
             rank = torch.rand(batch_size, T, generator=g).argsort(1).argsort(1)       # a random order of each clip's frames
             keep = rank < torch.randint(1, T + 1, (batch_size, 1), generator=g)       # the first 1..T of them
-        return model.loss(data.sequences(i, device), labels[i].to(device), horizon=horizon, content=frames,
+        return model.loss(data.sequences(i, device), actions[i].to(device), horizon=horizon, content=frames,
                           content_keep=keep)["loss"]
     return fit(model, step_loss, steps, lr=lr, desc=desc, clip=clip)
 

@@ -564,6 +564,11 @@ def test_fit_dsvae_reads_the_static_code_from_another_clip(monkeypatch):
         assert (data.character[code // 10] == data.character[video][:, None]).all()
         assert (data.label9[code // 10] != data.label9[video][:, None]).all()
     with pytest.raises(ValueError, match="needs a Sprites set"): fit_dsvae(m, torch.rand(2, 8, 3, 16, 16), 1)
+    seen.clear(); fit_dsvae(m, data, 3, batch_size=5, actions=torch.zeros(len(data.label9), dtype=torch.long))
+    assert all((action == 0).all() for _, action, _, _ in seen)                  # the prior reads the given actions ...
+    assert all((data.label9[(c[:, :, 0, 0, 0] * 255).round().long() // 10] != data.label9[(f[:, 0, 0, 0, 0] * 255).round().long() // 10][:, None]).all()
+               for f, _, c, _ in seen)                                          # ... and other_clips still the real classes
+    with pytest.raises(ValueError, match="expected actions of shape"): fit_dsvae(m, data, 1, actions=torch.zeros(3, dtype=torch.long))
 
 def test_generate_dsvae_draws_the_asked_action_from_the_seeded_prior():
     torch.manual_seed(0)
